@@ -1,0 +1,17 @@
+/*
+ * Every `scout` subcommand. Each returns the process exit status: 0 only on
+ * success; data goes to stdout, diagnostics to stderr.
+ */
+#ifndef SCOUT_CLI_COMMANDS_H
+#define SCOUT_CLI_COMMANDS_H
+
+int cmd_db(int argc, char **argv);	/* db start|stop|status|url (cli/cmd_db.c) */
+int cmd_migrate(int argc, char **argv); /* migrate (cli/cmd_db.c) */
+int cmd_sim(int argc, char **argv);	/* sim: run the API simulators (cli/cmd_sim.c) */
+int cmd_job(int argc, char **argv);	/* job list|run (cli/cmd_job.c) */
+int cmd_runs(int argc, char **argv);	/* runs [--status S] (cli/cmd_runs.c) */
+int cmd_logs(int argc, char **argv);	/* logs RUN_ID (cli/cmd_runs.c) */
+int cmd_config(int argc, char **argv);	/* config show|doc (cli/cmd_config.c) */
+int cmd_demo(int argc, char **argv);	/* demo (cli/cmd_demo.c) */
+
+#endif

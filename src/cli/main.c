@@ -1,0 +1,56 @@
+/* scout's entry point: dispatches the subcommand from one table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/err.h"
+#include "core/http.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "db", cmd_db, "db start|stop|status|url   manage the private PostgreSQL cluster" },
+	{ "migrate", cmd_migrate, "migrate                    apply pending database migrations" },
+	{ "job", cmd_job, "job list | job run JOB [--partition KEY]" },
+	{ "runs", cmd_runs, "runs [--status S] [--job J] [--partition K]" },
+	{ "logs", cmd_logs, "logs RUN_ID                the event log of one run" },
+	{ "sim", cmd_sim, "sim [--port N] [--generate SEED]  run the API simulators" },
+	{ "config", cmd_config, "config show|doc            print the configuration" },
+	{ "demo", cmd_demo, "demo                       run the main job on a generated sample base" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: scout COMMAND [ARGS]\n\ncommands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %s\n", commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	serr e;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (http_global_init(&e) < 0) {
+		fprintf(stderr, "scout: %s\n", e.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "scout: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
