@@ -172,14 +172,19 @@ out:
 	return rc;
 }
 
+int pacer_wait_slot(struct pacer *p, int64_t *slot_us, serr *e)
+{
+	if (reserve(p, 0, slot_us, e) < 0)
+		return -1;
+	sleep_us(*slot_us - mono_us());
+	return 0;
+}
+
 int pacer_wait(struct pacer *p, serr *e)
 {
 	int64_t slot;
 
-	if (reserve(p, 0, &slot, e) < 0)
-		return -1;
-	sleep_us(slot - mono_us());
-	return 0;
+	return pacer_wait_slot(p, &slot, e);
 }
 
 int pacer_hold(struct pacer *p, int64_t ms, serr *e)

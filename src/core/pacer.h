@@ -33,6 +33,9 @@ void pacer_free(struct pacer *p);
 /* Block until this caller may send one request. */
 int pacer_wait(struct pacer *p, serr *e) SCOUT_MUST;
 
+/* pacer_wait that also reports the slot it was given (CLOCK_MONOTONIC microseconds). */
+int pacer_wait_slot(struct pacer *p, int64_t *slot_us, serr *e) SCOUT_MUST;
+
 /* Nobody sends before now + ms (after a 429 or a Retry-After). */
 int pacer_hold(struct pacer *p, int64_t ms, serr *e) SCOUT_MUST;
 
