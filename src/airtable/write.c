@@ -61,8 +61,18 @@ static json_t *batch_body(enum write_kind kind, const json_t *records, size_t fr
 	json_t *body = json_object(), *arr = json_array(), *merge;
 	int bad = !body || !arr;
 
-	for (size_t i = 0; !bad && i < n; i++)
-		bad |= json_array_append(arr, json_array_get(records, from + i));
+	/* only id and fields: other keys (createdTime from a listing) would be refused */
+	for (size_t i = 0; !bad && i < n; i++) {
+		const json_t *rec = json_array_get(records, from + i);
+		json_t *id = json_object_get(rec, "id"), *one = json_object();
+
+		bad |= !one;
+		if (one && id && kind != W_CREATE)
+			bad |= json_object_set(one, "id", id);
+		if (one)
+			bad |= json_object_set(one, "fields", json_object_get(rec, "fields"));
+		bad |= json_array_append_new(arr, one);
+	}
 	if (!bad) {
 		bad |= json_object_set_new(body, "records", arr);
 		arr = NULL;
