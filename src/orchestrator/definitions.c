@@ -1,0 +1,93 @@
+/*
+ * The definitions table: every job scout knows, with its steps. The seed's
+ * "Job Pipeline Variations" appear here as their steps come to exist.
+ */
+#include <string.h>
+
+#include "orchestrator/job.h"
+#include "pipeline/ingest.h"
+
+const struct job_def job_defs[] = {
+	{
+		.name = "sync_airtable_candidates_job",
+		.description = "register every Talent record id as a candidate partition",
+		.partitioning = PART_NONE,
+		.tags = "airtable",
+		.max_retries = 2,
+		.steps = { { "register_partitions", step_register_candidate_partitions } },
+	},
+	{
+		.name = "sync_airtable_jobs_job",
+		.description = "register every Customers STT record id as a job partition",
+		.partitioning = PART_NONE,
+		.tags = "airtable",
+		.max_retries = 2,
+		.steps = { { "register_partitions", step_register_job_partitions } },
+	},
+	{
+		.name = "sync_airtable_ats_job",
+		.description = "mirror the ATS table's rows and stage columns",
+		.partitioning = PART_NONE,
+		.tags = "airtable",
+		.max_retries = 2,
+		.steps = { { "sync_ats_rows", step_sync_ats_rows } },
+	},
+	{
+		.name = "candidate_ingest_job",
+		.description = "store one candidate raw: Airtable fields and CV text (no LLM)",
+		.partitioning = PART_CANDIDATES,
+		.allow_all = 1,
+		.tags = "airtable",
+		.max_retries = 3,
+		.steps = { { "fetch_record", step_fetch_candidates },
+			   { "extract_cv_text", step_extract_cv_text },
+			   { "store_raw", step_store_raw_candidates } },
+		.state_new = ingest_state_new,
+		.state_free = ingest_state_free,
+	},
+	{
+		.name = "job_ingest_job",
+		.description = "store one job raw: Airtable fields and resolved description (no LLM)",
+		.partitioning = PART_JOBS,
+		.allow_all = 1,
+		.tags = "airtable",
+		.max_retries = 3,
+		.steps = { { "fetch_record", step_fetch_jobs },
+			   { "resolve_description", step_resolve_descriptions },
+			   { "store_raw", step_store_raw_jobs } },
+		.state_new = ingest_state_new,
+		.state_free = ingest_state_free,
+	},
+};
+
+const size_t job_defs_count = sizeof(job_defs) / sizeof(job_defs[0]);
+
+const struct job_def *job_def_find(const char *name)
+{
+	for (size_t i = 0; i < job_defs_count; i++)
+		if (strcmp(job_defs[i].name, name) == 0)
+			return &job_defs[i];
+	return NULL;
+}
+
+const char *job_partitioning_name(enum job_partitioning p)
+{
+	switch (p) {
+	case PART_CANDIDATES:
+		return "candidates";
+	case PART_JOBS:
+		return "jobs";
+	case PART_NONE:
+		break;
+	}
+	return "none";
+}
+
+size_t job_def_nsteps(const struct job_def *d)
+{
+	size_t n = 0;
+
+	while (n < JOB_MAX_STEPS && d->steps[n].name)
+		n++;
+	return n;
+}
