@@ -310,7 +310,7 @@ static int field_node(struct parser *p, size_t *idx)
 		goto out;
 	}
 	if (p->types && !(type = json_object_get(p->types, copy))) {
-		serr_set(p->e, "unknown field '%.*s' in formula (at character %zu)",
+		serr_set(p->e, "invalid formula: unknown field '%.*s' at character %zu",
 			 (int)(len > 200 ? 200 : len), name, p->start + 1);
 		goto out;
 	}

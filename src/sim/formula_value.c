@@ -396,6 +396,15 @@ static int is_date_type(const char *type)
 			strcmp(type, "createdTime") == 0 || strcmp(type, "lastModifiedTime") == 0);
 }
 
+/* Text that lives as long as the record (the cell's JSON): no copy. */
+static void fv_ref(struct fval *v, const json_t *str)
+{
+	fv_blank(v);
+	v->t = FV_STR;
+	v->s = json_string_value(str);
+	v->len = json_string_length(str);
+}
+
 /* The text an object-valued cell shows in a formula. */
 static int object_value(struct fctx *c, const json_t *o, struct fval *out)
 {
@@ -422,13 +431,17 @@ static int object_value(struct fctx *c, const json_t *o, struct fval *out)
 		snprintf(p, total + 1, "%s (%s)", fn, u);
 		return fv_str(c, out, p, total);
 	}
-	if (json_is_string(name))
-		return fv_str(c, out, json_string_value(name), json_string_length(name));
+	if (json_is_string(name)) {
+		fv_ref(out, name);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const json_t *v = json_object_get(o, keys[i]);
 
-		if (json_is_string(v))
-			return fv_str(c, out, json_string_value(v), json_string_length(v));
+		if (json_is_string(v)) {
+			fv_ref(out, v);
+			return 0;
+		}
 	}
 	fv_blank(out);
 	return 0;
@@ -458,7 +471,8 @@ static int scalar_value(struct fctx *c, const json_t *j, const char *type, struc
 			fv_date(out, ms, date_only || strcmp(type, "date") == 0);
 			return 0;
 		}
-		return fv_str(c, out, s, n);
+		fv_ref(out, j);
+		return 0;
 	}
 	if (json_is_object(j))
 		return object_value(c, j, out);
