@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@
 #include "store/pgtool.h"
 #include "store/store.h"
 
-#define SOCKET_FILE "/.s.PGSQL." CLUSTER_PORT
+#define SOCKET_FILE_NAME ".s.PGSQL." CLUSTER_PORT
+#define SOCKET_FILE "/" SOCKET_FILE_NAME
 #define LOCK_WAIT_MS 180000
 #define START_TIMEOUT_S "120"
 #define TOOL_OUTPUT_MAX (64 * 1024)
@@ -621,6 +623,75 @@ static PGPing ping_settled(const struct layout *l, int *failed, serr *e)
 	}
 }
 
+/* A killed server whose parent never reaped it still answers kill(pid, 0). */
+static int pid_is_zombie(pid_t pid)
+{
+	char path[64], buf[256];
+	const char *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* 0 only when postmaster.pid names a process that no longer runs. */
+static int pidfile_alive(const char *path)
+{
+	char line[32] = "";
+	int64_t pid = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 1;
+	if (fgets(line, sizeof(line), f))
+		line[strcspn(line, "\n")] = '\0';
+	fclose(f);
+	if (parse_i64(line, 1, INT32_MAX, &pid) < 0)
+		return 1;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	return !pid_is_zombie((pid_t)pid);
+}
+
+/*
+ * postmaster.pid and the socket's lock file of a server that was killed and
+ * never reaped (containers without an init) block every later start: set
+ * them aside. Only a zombie's files qualify; a live process is left to
+ * PostgreSQL's own checks.
+ */
+static int stale_lock_clear(const char *dir, const char *name, serr *e)
+{
+	char path[PATH_MAX], aside[PATH_MAX + 8], line[32] = "";
+	int64_t pid = 0;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return serr_set(e, "path of '%s' too long", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		line[strcspn(line, "\n")] = '\0';
+	fclose(f);
+	if (parse_i64(line, 1, INT32_MAX, &pid) < 0 || !pid_is_zombie((pid_t)pid))
+		return 0;
+	snprintf(aside, sizeof(aside), "%s.stale", path);
+	if (rename(path, aside) < 0)
+		return serr_set(e, "cannot set aside the stale '%s': %s", path, strerror(errno));
+	log_warn("set aside the lock file of a killed server", "pid=%lld file=%s", (long long)pid,
+		 aside);
+	return 0;
+}
+
 static int start_locked(const struct layout *l, serr *e)
 {
 	struct buf bindir, pgver;
@@ -665,7 +736,9 @@ static int start_locked(const struct layout *l, serr *e)
 		if (initdb_run(l, bindir.data, &u, fast, e) < 0)
 			goto out;
 	}
-	if (settings_write(l, &u, fast, e) < 0)
+	if (settings_write(l, &u, fast, e) < 0 ||
+	    stale_lock_clear(l->data.data, "postmaster.pid", e) < 0 ||
+	    stale_lock_clear(l->sock.data, SOCKET_FILE_NAME ".lock", e) < 0)
 		goto out;
 	log_info("starting the private PostgreSQL cluster", "data=%s socket=%s user=%s fast=%d",
 		 l->data.data, l->sock.data, u.name, fast);
@@ -731,6 +804,12 @@ int cluster_stop(const char *home, serr *e)
 			goto out;
 		}
 		serr_set(e, "cannot inspect '%s': %s", pidfile.data, strerror(errno));
+		goto out;
+	}
+	if (!pidfile_alive(pidfile.data)) {
+		/* left by a crash: the server is not running, the next start clears it */
+		log_info("the private PostgreSQL cluster is not running", "pidfile=%s", pidfile.data);
+		rc = 0;
 		goto out;
 	}
 	if (pgtool_find_bindir(&bindir, e) < 0 || pg_user_pick(l.data.data, &u, e) < 0)

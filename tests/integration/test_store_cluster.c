@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +150,36 @@ static void cluster_starts_fresh_is_reused_stops_and_restarts(void **state)
 	buf_free(&ci2);
 }
 
+/* A server killed outright (and maybe never reaped) does not block the next start. */
+static void killed_server_is_started_again(void **state)
+{
+	struct fixture *f = *state;
+	struct buf ci;
+	char who[256];
+	int running = 1;
+	long pid;
+	serr e;
+
+	buf_init(&ci, 0);
+	if (cluster_start(f->home, &ci, &e) < 0)
+		fail_msg("%s", e.msg);
+	pid = postmaster_pid(f->home);
+	assert_true(pid > 0);
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	for (int i = 0; i < 100 && running; i++) {
+		assert_int_equal(cluster_status(f->home, &running, NULL, &e), 0);
+		if (running)
+			usleep(50 * 1000);
+	}
+	assert_int_equal(running, 0);
+	if (cluster_start(f->home, &ci, &e) < 0)
+		fail_msg("%s", e.msg);
+	who_am_i(ci.data, who, sizeof(who));
+	assert_string_equal(who, "scout@scout");
+	assert_int_not_equal(postmaster_pid(f->home), pid);
+	buf_free(&ci);
+}
+
 static void concurrent_starts_share_one_cluster(void **state)
 {
 	struct fixture *f = *state;
@@ -255,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cluster_starts_fresh_is_reused_stops_and_restarts,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(killed_server_is_started_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_starts_share_one_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_home_puts_the_socket_under_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(home_the_server_user_cannot_reach_is_refused, setup,
