@@ -1,0 +1,1202 @@
+/* The simulator's Airtable data model: ids, loading, lookups and rendering (see sim_base.h). */
+#include "sim/sim_base.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+
+#define MAX_TABLES 64
+#define MAX_FIELDS 500	 /* Airtable's per-table field limit */
+#define MAX_RECORDS 200000
+#define MAX_ATTACHMENT (64u * 1024 * 1024)
+
+static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+int sim_aterr_set(struct sim_aterr *ae, int status, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ae)
+		return -1;
+	ae->status = status;
+	snprintf(ae->type, sizeof(ae->type), "%s", type);
+	va_start(ap, fmt);
+	vsnprintf(ae->msg, sizeof(ae->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void sim_new_id(char out[SIM_ID_MAX], const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	memcpy(out, prefix, n);
+	for (size_t i = 0; i < 14; i++)
+		out[n + i] = b62[rand_u64() % 62];
+	out[n + 14] = '\0';
+}
+
+void sim_hash_id(char out[SIM_ID_MAX], const char *prefix, const char *seed)
+{
+	unsigned char h[32];
+	struct sha256_ctx c;
+	size_t n = strlen(prefix);
+
+	sha256_init(&c);
+	sha256_update(&c, seed, strlen(seed));
+	sha256_final(&c, h);
+	memcpy(out, prefix, n);
+	for (size_t i = 0; i < 14; i++)
+		out[n + i] = b62[h[i] % 62];
+	out[n + 14] = '\0';
+}
+
+int sim_is_id(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strlen(s) != n + 14 || strncmp(s, prefix, n) != 0)
+		return 0;
+	for (size_t i = n; s[i]; i++)
+		if (!strchr(b62, s[i]))
+			return 0;
+	return 1;
+}
+
+/* Ids given in a load file: 1..31 characters of [A-Za-z0-9]. */
+static int valid_loaded_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= SIM_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(b62, s[i]))
+			return 0;
+	return 1;
+}
+
+static const struct {
+	const char *name;
+	enum sim_ftype kind;
+} ftypes[] = {
+	{ "singleLineText", SIM_F_TEXT },
+	{ "multilineText", SIM_F_TEXT },
+	{ "richText", SIM_F_TEXT },
+	{ "email", SIM_F_TEXT },
+	{ "url", SIM_F_TEXT },
+	{ "phoneNumber", SIM_F_TEXT },
+	{ "number", SIM_F_NUMBER },
+	{ "currency", SIM_F_NUMBER },
+	{ "percent", SIM_F_NUMBER },
+	{ "duration", SIM_F_NUMBER },
+	{ "rating", SIM_F_RATING },
+	{ "checkbox", SIM_F_CHECKBOX },
+	{ "singleSelect", SIM_F_SELECT },
+	{ "multipleSelects", SIM_F_MULTISELECT },
+	{ "date", SIM_F_DATE },
+	{ "dateTime", SIM_F_DATETIME },
+	{ "multipleAttachments", SIM_F_ATTACHMENTS },
+	{ "multipleRecordLinks", SIM_F_LINKS },
+	{ "createdTime", SIM_F_CREATED_TIME },
+	{ "lastModifiedTime", SIM_F_MODIFIED_TIME },
+	{ "formula", SIM_F_COMPUTED },
+	{ "rollup", SIM_F_COMPUTED },
+	{ "count", SIM_F_COMPUTED },
+	{ "multipleLookupValues", SIM_F_COMPUTED },
+	{ "autoNumber", SIM_F_COMPUTED },
+	{ "createdBy", SIM_F_COMPUTED },
+	{ "lastModifiedBy", SIM_F_COMPUTED },
+	{ "button", SIM_F_COMPUTED },
+};
+
+static int ftype_lookup(const char *name, enum sim_ftype *out)
+{
+	for (size_t i = 0; i < sizeof(ftypes) / sizeof(ftypes[0]); i++) {
+		if (strcmp(ftypes[i].name, name) == 0) {
+			*out = ftypes[i].kind;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void sim_att_free(struct sim_att *a)
+{
+	if (!a)
+		return;
+	if (a->blob && --a->blob->refs == 0) {
+		free(a->blob->data);
+		free(a->blob);
+	}
+	free(a->filename);
+	free(a->type);
+	free(a->ext_url);
+	free(a);
+}
+
+void sim_record_free(struct sim_record *r)
+{
+	if (!r)
+		return;
+	json_decref(r->fields);
+	json_decref(r->mtimes);
+	free(r);
+}
+
+static void table_free(struct sim_table *t)
+{
+	for (size_t i = 0; i < t->nfields; i++) {
+		free(t->fields[i].name);
+		free(t->fields[i].type);
+		free(t->fields[i].inverse);
+		json_decref(t->fields[i].choices);
+	}
+	free(t->fields);
+	for (size_t i = 0; i < t->nrecs; i++)
+		sim_record_free(t->recs[i]);
+	free(t->recs);
+	free(t->name);
+	json_decref(t->views);
+	json_decref(t->field_types);
+}
+
+void sim_base_free(struct sim_base *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->ntables; i++)
+		table_free(&b->tables[i]);
+	free(b->tables);
+	for (size_t i = 0; i < b->natts; i++)
+		sim_att_free(b->atts[i]);
+	free(b->atts);
+	free(b->name);
+	free(b);
+}
+
+struct sim_table *sim_base_table(struct sim_base *b, const char *id_or_name)
+{
+	for (size_t i = 0; i < b->ntables; i++)
+		if (strcmp(b->tables[i].id, id_or_name) == 0)
+			return &b->tables[i];
+	for (size_t i = 0; i < b->ntables; i++)
+		if (strcmp(b->tables[i].name, id_or_name) == 0)
+			return &b->tables[i];
+	return NULL;
+}
+
+struct sim_field *sim_table_field(struct sim_table *t, const char *name_or_id)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (strcmp(t->fields[i].name, name_or_id) == 0)
+			return &t->fields[i];
+	for (size_t i = 0; i < t->nfields; i++)
+		if (strcmp(t->fields[i].id, name_or_id) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+struct sim_record *sim_table_record(struct sim_table *t, const char *id, size_t *index)
+{
+	for (size_t i = 0; i < t->nrecs; i++) {
+		if (strcmp(t->recs[i]->id, id) == 0) {
+			if (index)
+				*index = i;
+			return t->recs[i];
+		}
+	}
+	return NULL;
+}
+
+struct sim_att *sim_base_att(struct sim_base *b, const char *id)
+{
+	for (size_t i = 0; i < b->natts; i++)
+		if (strcmp(b->atts[i]->id, id) == 0)
+			return b->atts[i];
+	return NULL;
+}
+
+int64_t sim_record_modified(const struct sim_table *t, const struct sim_record *r,
+			    const char *name)
+{
+	const char *k;
+	json_t *v;
+	int64_t best = r->created_ms;
+
+	if (name && *name) {
+		int known = 0;
+		for (size_t i = 0; i < t->nfields; i++)
+			if (strcmp(t->fields[i].name, name) == 0)
+				known = 1;
+		if (!known)
+			return -1;
+		v = json_object_get(r->mtimes, name);
+		return v ? (int64_t)json_integer_value(v) : r->created_ms;
+	}
+	json_object_foreach(r->mtimes, k, v) {
+		if ((int64_t)json_integer_value(v) > best)
+			best = (int64_t)json_integer_value(v);
+	}
+	return best;
+}
+
+void sim_record_primary(struct sim_table *t, struct sim_record *r, char *out, size_t outsz)
+{
+	json_t *v;
+
+	out[0] = '\0';
+	if (t->nfields == 0)
+		return;
+	v = json_object_get(r->fields, t->fields[0].name);
+	if (json_is_string(v))
+		snprintf(out, outsz, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(out, outsz, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(out, outsz, "%.15g", json_real_value(v));
+}
+
+void sim_att_sig(const char *secret, const struct sim_att *a, const char *expires, char out[65])
+{
+	struct sha256_ctx c;
+	unsigned char h[32];
+
+	sha256_init(&c);
+	sha256_update(&c, secret, strlen(secret) + 1);
+	sha256_update(&c, a->id, strlen(a->id) + 1);
+	sha256_update(&c, a->filename, strlen(a->filename) + 1);
+	sha256_update(&c, expires, strlen(expires));
+	sha256_final(&c, h);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + i * 2, 3, "%02x", h[i]);
+}
+
+/* The signed download URL of an attachment, as Airtable's CDN would hand out. */
+static int att_url(struct buf *out, const struct sim_att *a, const struct sim_signer *sg)
+{
+	char expires[32], sig[65];
+	struct buf name;
+	int rc = -1;
+
+	if (!a->blob)
+		return buf_puts(out, a->ext_url ? a->ext_url : "");
+	buf_init(&name, 4096);
+	snprintf(expires, sizeof(expires), "%lld", (long long)sg->expires_ms);
+	sim_att_sig(sg->secret, a, expires, sig);
+	/* keep the file name readable but safe in a path */
+	for (const char *p = a->filename; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '.' || c == '-' || c == '_';
+		if ((ok ? buf_putc(&name, (char)c) : buf_printf(&name, "%%%02X", c)) < 0)
+			goto out;
+	}
+	if (buf_printf(out, "%s/_sim/attachments/%s/%s?expires=%s&sig=%s", sg->root, a->id,
+		       name.len ? name.data : "file", expires, sig) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&name);
+	return rc;
+}
+
+static json_t *att_json(struct sim_att *a, const struct sim_signer *sg)
+{
+	struct buf url;
+	json_t *o = NULL;
+
+	buf_init(&url, 64 * 1024);
+	if (att_url(&url, a, sg) < 0)
+		goto out;
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", a->id, "url", buf_cstr(&url), "filename",
+		      a->filename, "size", (json_int_t)a->size, "type", a->type);
+out:
+	buf_free(&url);
+	return o;
+}
+
+/* Join the elements of an array value as Airtable's string cell format does. */
+static json_t *join_strings(json_t *arr)
+{
+	struct buf b;
+	size_t i;
+	json_t *v, *out = NULL;
+
+	buf_init(&b, 1024 * 1024);
+	json_array_foreach(arr, i, v) {
+		if (i && buf_puts(&b, ", ") < 0)
+			goto out;
+		if (json_is_string(v) && buf_puts(&b, json_string_value(v)) < 0)
+			goto out;
+		if (json_is_object(v)) {
+			json_t *fn = json_object_get(v, "filename"), *u = json_object_get(v, "url");
+			if (buf_printf(&b, "%s (%s)", json_string_value(fn) ? json_string_value(fn) : "",
+				       json_string_value(u) ? json_string_value(u) : "") < 0)
+				goto out;
+		}
+	}
+	out = json_string(buf_cstr(&b));
+out:
+	buf_free(&b);
+	return out;
+}
+
+static json_t *as_string_cell(struct sim_field *f, json_t *v)
+{
+	char tmp[64];
+
+	if (json_is_string(v))
+		return json_incref(v);
+	if (json_is_array(v))
+		return join_strings(v);
+	if (json_is_true(v))
+		return json_string("checked");
+	if (json_is_integer(v)) {
+		snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+		return json_string(tmp);
+	}
+	if (json_is_real(v)) {
+		snprintf(tmp, sizeof(tmp), "%.*f", f->precision > 8 ? 8 : f->precision,
+			 json_real_value(v));
+		return json_string(tmp);
+	}
+	return json_incref(v);
+}
+
+json_t *sim_value_json(struct sim_base *b, struct sim_table *t, struct sim_field *f,
+		       struct sim_record *r, const struct sim_render *o)
+{
+	json_t *v = NULL, *stored;
+	char iso[32];
+
+	switch (f->kind) {
+	case SIM_F_CREATED_TIME:
+		iso8601_ms(r->created_ms, iso);
+		v = json_string(iso);
+		break;
+	case SIM_F_MODIFIED_TIME:
+		iso8601_ms(sim_record_modified(t, r, NULL), iso);
+		v = json_string(iso);
+		break;
+	case SIM_F_ATTACHMENTS: {
+		size_t i;
+		json_t *a;
+		stored = json_object_get(r->fields, f->name);
+		if (!stored)
+			return NULL;
+		v = json_array();
+		if (!v)
+			return NULL;
+		json_array_foreach(stored, i, a) {
+			struct sim_att *att = sim_base_att(b, json_string_value(json_object_get(a, "id")));
+			json_t *aj;
+			if (!att)
+				continue;
+			aj = att_json(att, o->signer);
+			if (!aj || json_array_append_new(v, aj) < 0) {
+				json_decref(v);
+				return NULL;
+			}
+		}
+		break;
+	}
+	case SIM_F_LINKS:
+		stored = json_object_get(r->fields, f->name);
+		if (!stored)
+			return NULL;
+		if (o->as_strings) {
+			/* the string format shows the linked records' primary values */
+			struct sim_table *lt = sim_base_table(b, f->link_table);
+			size_t i;
+			json_t *id;
+			v = json_array();
+			if (!v)
+				return NULL;
+			json_array_foreach(stored, i, id) {
+				struct sim_record *lr = lt ? sim_table_record(lt, json_string_value(id), NULL)
+							   : NULL;
+				char prim[1024];
+				if (!lr)
+					continue;
+				sim_record_primary(lt, lr, prim, sizeof(prim));
+				if (json_array_append_new(v, json_string(prim)) < 0) {
+					json_decref(v);
+					return NULL;
+				}
+			}
+		} else {
+			v = json_deep_copy(stored);
+		}
+		break;
+	default:
+		stored = json_object_get(r->fields, f->name);
+		if (!stored)
+			return NULL;
+		v = json_deep_copy(stored);
+		break;
+	}
+	if (v && o->as_strings) {
+		json_t *s = as_string_cell(f, v);
+		json_decref(v);
+		v = s;
+	}
+	return v;
+}
+
+static int wanted(const json_t *only, const struct sim_field *f)
+{
+	size_t i;
+	json_t *n;
+
+	if (!only)
+		return 1;
+	json_array_foreach(only, i, n) {
+		const char *s = json_string_value(n);
+		if (s && (strcmp(s, f->name) == 0 || strcmp(s, f->id) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+json_t *sim_record_json(struct sim_base *b, struct sim_table *t, struct sim_record *r,
+			const struct sim_render *o)
+{
+	json_t *out, *fields;
+	char iso[32];
+
+	iso8601_ms(r->created_ms, iso);
+	fields = json_object();
+	out = json_pack("{s:s, s:s}", "id", r->id, "createdTime", iso);
+	if (!out || !fields)
+		goto fail;
+	for (size_t i = 0; i < t->nfields; i++) {
+		struct sim_field *f = &t->fields[i];
+		json_t *v;
+		if (!wanted(o->only, f))
+			continue;
+		v = sim_value_json(b, t, f, r, o);
+		if (!v)
+			continue;
+		if (json_object_set_new(fields, o->by_field_id ? f->id : f->name, v) < 0)
+			goto fail;
+	}
+	if (json_object_set_new(out, "fields", fields) < 0) {
+		fields = NULL;
+		goto fail;
+	}
+	if (o->comment_count && json_object_set_new(out, "commentCount", json_integer(0)) < 0)
+		goto fail_out;
+	return out;
+fail:
+	json_decref(fields);
+fail_out:
+	json_decref(out);
+	return NULL;
+}
+
+/* The Meta API's options object of a field, or NULL when it has none. */
+static json_t *field_options(struct sim_table *t, struct sim_field *f, int load_format)
+{
+	(void)t;
+	switch (f->kind) {
+	case SIM_F_SELECT:
+	case SIM_F_MULTISELECT:
+		return json_pack("{s:O}", "choices", f->choices);
+	case SIM_F_LINKS:
+		if (load_format)
+			return f->inverse ? json_pack("{s:s, s:s}", "linkedTableId", f->link_table,
+						      "inverseField", f->inverse)
+					  : json_pack("{s:s}", "linkedTableId", f->link_table);
+		return json_pack("{s:s, s:b, s:b}", "linkedTableId", f->link_table, "isReversed", 0,
+				 "prefersSingleRecordLink", 0);
+	case SIM_F_RATING:
+		return json_pack("{s:i, s:s, s:s}", "max", f->rating_max, "icon", "star", "color",
+				 "yellowBright");
+	case SIM_F_NUMBER:
+		return json_pack("{s:i}", "precision", f->precision);
+	case SIM_F_CHECKBOX:
+		return json_pack("{s:s, s:s}", "icon", "check", "color", "greenBright");
+	default:
+		return NULL;
+	}
+}
+
+static json_t *field_schema(struct sim_base *b, struct sim_table *t, struct sim_field *f,
+			    int load_format)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "id", f->id, "name", f->name, "type", f->type);
+	json_t *opt = field_options(t, f, load_format);
+
+	if (!o)
+		goto fail;
+	if (f->kind == SIM_F_LINKS && !load_format && f->inverse) {
+		struct sim_table *lt = b ? sim_base_table(b, f->link_table) : NULL;
+		struct sim_field *inv = lt ? sim_table_field(lt, f->inverse) : NULL;
+		if (inv && opt && json_object_set_new(opt, "inverseLinkFieldId", json_string(inv->id)) < 0)
+			goto fail;
+	}
+	if (opt && json_object_set_new(o, "options", opt) < 0) {
+		opt = NULL;
+		goto fail;
+	}
+	return o;
+fail:
+	json_decref(opt);
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *table_meta(struct sim_base *b, struct sim_table *t)
+{
+	json_t *fields = json_array(), *views = json_array(), *o;
+	size_t i;
+	json_t *v;
+
+	if (!fields || !views)
+		goto fail;
+	for (i = 0; i < t->nfields; i++) {
+		json_t *f = field_schema(b, t, &t->fields[i], 0);
+		if (!f || json_array_append_new(fields, f) < 0)
+			goto fail;
+	}
+	json_array_foreach(t->views, i, v) {
+		char vid[SIM_ID_MAX], seed[256];
+		snprintf(seed, sizeof(seed), "%s/%s", t->id, json_string_value(v));
+		sim_hash_id(vid, "viw", seed);
+		if (json_array_append_new(views, json_pack("{s:s, s:O, s:s}", "id", vid, "name", v,
+							   "type", "grid")) < 0)
+			goto fail;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", t->id, "name", t->name, "primaryFieldId",
+		      t->nfields ? t->fields[0].id : "", "fields", fields, "views", views);
+	return o;
+fail:
+	json_decref(fields);
+	json_decref(views);
+	return NULL;
+}
+
+json_t *sim_table_meta(struct sim_base *b, struct sim_table *t)
+{
+	return table_meta(b, t);
+}
+
+json_t *sim_base_dump(struct sim_base *b, const struct sim_signer *sg)
+{
+	json_t *tables = json_array(), *out = NULL;
+	struct sim_render ro = { .signer = sg };
+
+	if (!tables)
+		return NULL;
+	for (size_t i = 0; i < b->ntables; i++) {
+		struct sim_table *t = &b->tables[i];
+		json_t *fields = json_array(), *recs = json_array(), *tj;
+		if (!fields || !recs) {
+			json_decref(fields);
+			json_decref(recs);
+			goto fail;
+		}
+		tj = json_pack("{s:s, s:s, s:o, s:O, s:o}", "id", t->id, "name", t->name, "fields",
+			       fields, "views", t->views, "records", recs);
+		if (!tj || json_array_append_new(tables, tj) < 0)
+			goto fail;
+		for (size_t k = 0; k < t->nfields; k++) {
+			json_t *f = field_schema(b, t, &t->fields[k], 1);
+			if (!f || json_array_append_new(fields, f) < 0)
+				goto fail;
+		}
+		for (size_t k = 0; k < t->nrecs; k++) {
+			struct sim_record *r = t->recs[k];
+			json_t *rj = sim_record_json(b, t, r, &ro), *mt = json_object();
+			const char *name;
+			json_t *ms;
+			if (!rj || !mt || json_object_set_new(rj, "fieldModifiedTimes", mt) < 0) {
+				json_decref(rj);
+				goto fail;
+			}
+			json_object_foreach(r->mtimes, name, ms) {
+				char iso[32];
+				iso8601_ms((int64_t)json_integer_value(ms), iso);
+				if (json_object_set_new(mt, name, json_string(iso)) < 0) {
+					json_decref(rj);
+					goto fail;
+				}
+			}
+			if (json_array_append_new(recs, rj) < 0)
+				goto fail;
+		}
+	}
+	out = json_pack("{s:s, s:s, s:O}", "id", b->id, "name", b->name ? b->name : b->id,
+			"tables", tables);
+fail:
+	json_decref(tables);
+	return out;
+}
+
+/* ---- loading ---- */
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decode base64 (standard or URL alphabet, whitespace ignored). */
+static int b64_decode(const char *s, unsigned char **out, size_t *outlen)
+{
+	size_t n = strlen(s), cap = n / 4 * 3 + 3, len = 0;
+	unsigned char *p = malloc(cap ? cap : 1);
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v;
+		if (s[i] == '=' || s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
+			continue;
+		v = b64val((unsigned char)s[i]);
+		if (v < 0) {
+			free(p);
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			p[len++] = (unsigned char)((acc >> bits) & 0xff);
+		}
+	}
+	*out = p;
+	*outlen = len;
+	return 0;
+}
+
+static int base_add_att(struct sim_base *b, struct sim_att *a)
+{
+	if (b->natts == b->capatts) {
+		size_t ncap = b->capatts ? b->capatts * 2 : 64, bytes;
+		struct sim_att **p;
+		if (size_mul(ncap, sizeof(*p), &bytes) < 0)
+			return -1;
+		p = realloc(b->atts, bytes);
+		if (!p)
+			return -1;
+		b->atts = p;
+		b->capatts = ncap;
+	}
+	b->atts[b->natts++] = a;
+	return 0;
+}
+
+struct sim_att *sim_att_new(struct sim_base *b, const char *filename, const char *type,
+			    struct sim_blob *blob, const char *ext_url, size_t size)
+{
+	struct sim_att *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	sim_new_id(a->id, "att");
+	a->filename = xstrdup(filename && *filename ? filename : "file");
+	a->type = xstrdup(type && *type ? type : "application/octet-stream");
+	a->ext_url = ext_url ? xstrdup(ext_url) : NULL;
+	a->size = size;
+	if (!a->filename || !a->type || (ext_url && !a->ext_url) || base_add_att(b, a) < 0) {
+		sim_att_free(a);
+		return NULL;
+	}
+	a->blob = blob;
+	if (blob)
+		blob->refs++;
+	return a;
+}
+
+int sim_att_from_load(struct sim_base *b, const json_t *j, json_t **out, struct sim_aterr *ae)
+{
+	const char *data = json_string_value(json_object_get(j, "data_base64"));
+	struct sim_blob *blob;
+	struct sim_att *a;
+
+	blob = calloc(1, sizeof(*blob));
+	if (!blob)
+		return sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+	if (b64_decode(data, &blob->data, &blob->len) < 0 || blob->len > MAX_ATTACHMENT) {
+		free(blob->data);
+		free(blob);
+		return sim_aterr_set(ae, 422, "INVALID_ATTACHMENT_OBJECT",
+				     "'data_base64' is not valid base64 or exceeds 64 MiB");
+	}
+	a = sim_att_new(b, json_string_value(json_object_get(j, "filename")),
+			json_string_value(json_object_get(j, "type")), blob, NULL, blob->len);
+	if (!a) {
+		free(blob->data);
+		free(blob);
+		return sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+	}
+	*out = json_pack("{s:s}", "id", a->id);
+	return *out ? 0 : sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+}
+
+static int parse_choices(struct sim_field *f, const json_t *opts, serr *e)
+{
+	json_t *ch = json_object_get(opts, "choices"), *c;
+	size_t i;
+
+	f->choices = json_array();
+	if (!f->choices)
+		return serr_set(e, "out of memory");
+	if (ch && !json_is_array(ch))
+		return serr_set(e, "'options.choices' must be an array");
+	json_array_foreach(ch, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *color = json_string_value(json_object_get(c, "color"));
+		char sid[SIM_ID_MAX], seed[1024];
+		if (json_is_string(c))
+			name = json_string_value(c);
+		if (!name || !*name)
+			return serr_set(e, "choice %zu has no 'name'", i);
+		snprintf(seed, sizeof(seed), "%s/%s", f->id, name);
+		sim_hash_id(sid, "sel", seed);
+		if (json_array_append_new(f->choices,
+					  json_pack("{s:s, s:s, s:s}", "id", id ? id : sid, "name", name,
+						    "color", color ? color : "blueLight2")) < 0)
+			return serr_set(e, "out of memory");
+	}
+	return 0;
+}
+
+static int load_field(struct sim_table *t, struct sim_field *f, const json_t *j, serr *e)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *id = json_string_value(json_object_get(j, "id"));
+	json_t *opts = json_object_get(j, "options");
+	char seed[1024];
+
+	if (!name || !*name)
+		return serr_set(e, "a field has no 'name'");
+	if (strchr(name, '}'))
+		return serr_set(e, "field '%s': a name cannot contain '}'", name);
+	f->name = xstrdup(name);
+	if (!f->name)
+		return serr_set(e, "out of memory");
+	if (!type || ftype_lookup(type, &f->kind) < 0)
+		return serr_set(e, "field '%s': unknown type '%s' (see docs/simulator.md)", name,
+				type ? type : "(none)");
+	f->type = xstrdup(type);
+	if (!f->type)
+		return serr_set(e, "out of memory");
+	if (id) {
+		if (!valid_loaded_id(id))
+			return serr_set(e, "field '%s': invalid id '%s'", name, id);
+		snprintf(f->id, sizeof(f->id), "%s", id);
+	} else {
+		snprintf(seed, sizeof(seed), "%s/%s", t->id, name);
+		sim_hash_id(f->id, "fld", seed);
+	}
+	if (opts && !json_is_object(opts))
+		return serr_set(e, "field '%s': 'options' must be an object", name);
+	f->rating_max = 5;
+	if (f->kind == SIM_F_SELECT || f->kind == SIM_F_MULTISELECT) {
+		if (parse_choices(f, opts, e) < 0)
+			return serr_wrap(e, "field '%s'", name);
+	} else if (f->kind == SIM_F_LINKS) {
+		const char *lt = json_string_value(json_object_get(opts, "linkedTableId"));
+		const char *inv = json_string_value(json_object_get(opts, "inverseField"));
+		if (!inv)
+			inv = json_string_value(json_object_get(opts, "inverseLinkFieldId"));
+		if (!lt)
+			return serr_set(e, "field '%s': 'options.linkedTableId' is required", name);
+		snprintf(f->link_table, sizeof(f->link_table), "%s", lt);
+		if (inv && !(f->inverse = xstrdup(inv)))
+			return serr_set(e, "out of memory");
+	} else if (f->kind == SIM_F_RATING) {
+		json_t *m = json_object_get(opts, "max");
+		if (m) {
+			if (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > 10)
+				return serr_set(e, "field '%s': 'options.max' must be 1..10", name);
+			f->rating_max = (int)json_integer_value(m);
+		}
+	} else if (f->kind == SIM_F_NUMBER) {
+		json_t *p = json_object_get(opts, "precision");
+		if (json_is_integer(p) && json_integer_value(p) >= 0 && json_integer_value(p) <= 8)
+			f->precision = (int)json_integer_value(p);
+	}
+	return 0;
+}
+
+static int load_table_schema(struct sim_table *t, const json_t *j, serr *e)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *id = json_string_value(json_object_get(j, "id"));
+	json_t *fields = json_object_get(j, "fields"), *views = json_object_get(j, "views"), *f;
+	size_t i;
+
+	if (!name || !*name)
+		return serr_set(e, "a table has no 'name'");
+	t->name = xstrdup(name);
+	if (!t->name)
+		return serr_set(e, "out of memory");
+	if (id) {
+		if (!valid_loaded_id(id))
+			return serr_set(e, "table '%s': invalid id '%s'", name, id);
+		snprintf(t->id, sizeof(t->id), "%s", id);
+	} else {
+		sim_hash_id(t->id, "tbl", name);
+	}
+	if (!json_is_array(fields) || json_array_size(fields) == 0 ||
+	    json_array_size(fields) > MAX_FIELDS)
+		return serr_set(e, "table '%s': 'fields' must be an array of 1..%d fields", name,
+				MAX_FIELDS);
+	t->fields = calloc(json_array_size(fields), sizeof(*t->fields));
+	t->field_types = json_object();
+	if (!t->fields || !t->field_types)
+		return serr_set(e, "out of memory");
+	json_array_foreach(fields, i, f) {
+		t->nfields = i + 1;
+		if (load_field(t, &t->fields[i], f, e) < 0)
+			return serr_wrap(e, "table '%s'", name);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(t->fields[k].name, t->fields[i].name) == 0 ||
+			    strcmp(t->fields[k].id, t->fields[i].id) == 0)
+				return serr_set(e, "table '%s': field '%s' is defined twice", name,
+						t->fields[i].name);
+		if (json_object_set_new(t->field_types, t->fields[i].name,
+					json_string(t->fields[i].type)) < 0)
+			return serr_set(e, "out of memory");
+	}
+	if (views) {
+		json_t *v;
+		if (!json_is_array(views))
+			return serr_set(e, "table '%s': 'views' must be an array", name);
+		t->views = json_array();
+		if (!t->views)
+			return serr_set(e, "out of memory");
+		json_array_foreach(views, i, v) {
+			const char *vn = json_is_string(v) ? json_string_value(v)
+							   : json_string_value(json_object_get(v, "name"));
+			if (!vn || json_array_append_new(t->views, json_string(vn)) < 0)
+				return serr_set(e, "table '%s': view %zu has no name", name, i);
+		}
+	} else {
+		t->views = json_pack("[s]", "Grid view");
+		if (!t->views)
+			return serr_set(e, "out of memory");
+	}
+	return 0;
+}
+
+/* Check every link field's target table and inverse, and make both sides name each other. */
+static int resolve_links(struct sim_base *b, serr *e)
+{
+	for (size_t i = 0; i < b->ntables; i++) {
+		struct sim_table *t = &b->tables[i];
+		for (size_t k = 0; k < t->nfields; k++) {
+			struct sim_field *f = &t->fields[k], *inv;
+			struct sim_table *lt;
+			if (f->kind != SIM_F_LINKS)
+				continue;
+			lt = sim_base_table(b, f->link_table);
+			if (!lt)
+				return serr_set(e, "table '%s': field '%s' links to unknown table '%s'",
+						t->name, f->name, f->link_table);
+			/* store the id even when the load named the table */
+			snprintf(f->link_table, sizeof(f->link_table), "%s", lt->id);
+			if (!f->inverse)
+				continue;
+			inv = sim_table_field(lt, f->inverse);
+			if (!inv || inv->kind != SIM_F_LINKS)
+				return serr_set(e,
+						"table '%s': field '%s': inverse field '%s' is not a link "
+						"field of table '%s'",
+						t->name, f->name, f->inverse, lt->name);
+			if (strcmp(inv->name, f->inverse) != 0) {
+				char *n = xstrdup(inv->name);
+				if (!n)
+					return serr_set(e, "out of memory");
+				free(f->inverse);
+				f->inverse = n;
+			}
+			if (strcmp(inv->link_table, t->id) != 0 && strcmp(inv->link_table, t->name) != 0)
+				return serr_set(e,
+						"table '%s': field '%s': inverse field '%s' of '%s' does "
+						"not link back to '%s'",
+						t->name, f->name, inv->name, lt->name, t->name);
+			if (!inv->inverse) {
+				inv->inverse = xstrdup(f->name);
+				if (!inv->inverse)
+					return serr_set(e, "out of memory");
+			} else if (strcmp(inv->inverse, f->name) != 0 &&
+				   strcmp(inv->inverse, f->id) != 0) {
+				return serr_set(e,
+						"table '%s': field '%s' and '%s' of '%s' disagree on their "
+						"inverse",
+						t->name, f->name, inv->name, lt->name);
+			}
+		}
+	}
+	return 0;
+}
+
+int sim_table_add_record(struct sim_table *t, struct sim_record *r)
+{
+	if (t->nrecs >= MAX_RECORDS)
+		return -1;
+	if (t->nrecs == t->caprecs) {
+		size_t ncap = t->caprecs ? t->caprecs * 2 : 128, bytes;
+		struct sim_record **p;
+		if (size_mul(ncap, sizeof(*p), &bytes) < 0)
+			return -1;
+		p = realloc(t->recs, bytes);
+		if (!p)
+			return -1;
+		t->recs = p;
+		t->caprecs = ncap;
+	}
+	t->recs[t->nrecs++] = r;
+	return 0;
+}
+
+static int id_taken(struct sim_base *b, const char *id)
+{
+	for (size_t i = 0; i < b->ntables; i++)
+		if (sim_table_record(&b->tables[i], id, NULL))
+			return 1;
+	return 0;
+}
+
+/* Normalize a loaded value: attachments may carry bytes, computed fields keep what was given. */
+static int load_value(struct sim_base *b, struct sim_table *t, struct sim_field *f, json_t *v,
+		      json_t **out, struct sim_aterr *ae)
+{
+	if (f->kind == SIM_F_COMPUTED) {
+		*out = json_is_null(v) ? NULL : json_deep_copy(v);
+		return 0;
+	}
+	if (f->kind == SIM_F_CREATED_TIME || f->kind == SIM_F_MODIFIED_TIME) {
+		*out = NULL; /* computed from the record */
+		return 0;
+	}
+	if (f->kind == SIM_F_ATTACHMENTS && json_is_array(v)) {
+		size_t i;
+		json_t *a, *arr = json_array();
+		if (!arr)
+			return sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+		json_array_foreach(v, i, a) {
+			json_t *one;
+			if (json_is_string(json_object_get(a, "data_base64"))) {
+				if (sim_att_from_load(b, a, &one, ae) < 0) {
+					json_decref(arr);
+					return -1;
+				}
+			} else {
+				json_t *single = json_pack("[O]", a), *norm = NULL;
+				if (!single || sim_field_normalize(b, t, f, single, SIM_NORM_LOAD, &norm, ae) < 0) {
+					json_decref(single);
+					json_decref(arr);
+					return -1;
+				}
+				json_decref(single);
+				one = norm ? json_incref(json_array_get(norm, 0)) : NULL;
+				json_decref(norm);
+			}
+			if (one && json_array_append_new(arr, one) < 0) {
+				json_decref(arr);
+				return sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+			}
+		}
+		if (json_array_size(arr) == 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+		*out = arr;
+		return 0;
+	}
+	/* links are checked once every table has its records */
+	return sim_field_normalize(b, t, f, v, SIM_NORM_LOAD, out, ae);
+}
+
+static int load_record(struct sim_base *b, struct sim_table *t, const json_t *j, int64_t now,
+		       serr *e)
+{
+	const char *id = json_string_value(json_object_get(j, "id"));
+	const char *ct = json_string_value(json_object_get(j, "createdTime"));
+	json_t *fields = json_object_get(j, "fields"), *mt = json_object_get(j, "fieldModifiedTimes");
+	struct sim_record *r = calloc(1, sizeof(*r));
+	struct sim_aterr ae;
+	const char *k;
+	json_t *v;
+
+	if (!r)
+		return serr_set(e, "out of memory");
+	if (id) {
+		if (!valid_loaded_id(id) || id_taken(b, id)) {
+			sim_record_free(r);
+			return serr_set(e, "table '%s': record id '%s' is invalid or used twice",
+					t->name, id);
+		}
+		snprintf(r->id, sizeof(r->id), "%s", id);
+	} else {
+		do
+			sim_new_id(r->id, "rec");
+		while (id_taken(b, r->id));
+	}
+	r->fields = json_object();
+	r->mtimes = json_object();
+	if (!r->fields || !r->mtimes || sim_table_add_record(t, r) < 0) {
+		sim_record_free(r);
+		return serr_set(e, "table '%s': out of memory or more than %d records", t->name,
+				MAX_RECORDS);
+	}
+	r->created_ms = now;
+	if (ct && iso8601_parse(ct, &r->created_ms) < 0)
+		return serr_set(e, "table '%s': record '%s': invalid 'createdTime' '%s'", t->name,
+				r->id, ct);
+	if (fields && !json_is_object(fields))
+		return serr_set(e, "table '%s': record '%s': 'fields' must be an object", t->name,
+				r->id);
+	json_object_foreach(fields, k, v) {
+		struct sim_field *f = sim_table_field(t, k);
+		json_t *norm = NULL;
+		if (!f)
+			return serr_set(e, "table '%s': record '%s': unknown field '%s'", t->name, r->id,
+					k);
+		if (load_value(b, t, f, v, &norm, &ae) < 0)
+			return serr_set(e, "table '%s': record '%s': field '%s': %s", t->name, r->id,
+					f->name, ae.msg);
+		if (norm && json_object_set_new(r->fields, f->name, norm) < 0)
+			return serr_set(e, "out of memory");
+	}
+	json_object_foreach(mt, k, v) {
+		int64_t ms;
+		if (!sim_table_field(t, k) || !json_is_string(v) ||
+		    iso8601_parse(json_string_value(v), &ms) < 0)
+			return serr_set(e, "table '%s': record '%s': bad 'fieldModifiedTimes' entry '%s'",
+					t->name, r->id, k);
+		if (json_object_set_new(r->mtimes, sim_table_field(t, k)->name, json_integer(ms)) < 0)
+			return serr_set(e, "out of memory");
+	}
+	/* a loaded value was last changed when the record was made, unless told otherwise */
+	json_object_foreach(r->fields, k, v) {
+		if (!json_object_get(r->mtimes, k) &&
+		    json_object_set_new(r->mtimes, k, json_integer(r->created_ms)) < 0)
+			return serr_set(e, "out of memory");
+	}
+	return 0;
+}
+
+/* Every linked id of a loaded base must name a record of the linked table. */
+static int check_link_targets(struct sim_base *b, serr *e)
+{
+	for (size_t i = 0; i < b->ntables; i++) {
+		struct sim_table *t = &b->tables[i];
+		for (size_t k = 0; k < t->nfields; k++) {
+			struct sim_field *f = &t->fields[k];
+			struct sim_table *lt;
+			if (f->kind != SIM_F_LINKS)
+				continue;
+			lt = sim_base_table(b, f->link_table);
+			for (size_t r = 0; r < t->nrecs; r++) {
+				json_t *ids = json_object_get(t->recs[r]->fields, f->name), *id;
+				size_t x;
+				json_array_foreach(ids, x, id) {
+					if (!sim_table_record(lt, json_string_value(id), NULL))
+						return serr_set(e,
+								"table '%s': record '%s': field '%s': "
+								"linked record '%s' does not exist in '%s'",
+								t->name, t->recs[r]->id, f->name,
+								json_string_value(id), lt->name);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+struct sim_base *sim_base_load(const json_t *j, serr *e)
+{
+	struct sim_base *b = NULL;
+	const char *id = json_string_value(json_object_get(j, "id"));
+	const char *name = json_string_value(json_object_get(j, "name"));
+	json_t *tables = json_object_get(j, "tables"), *t;
+	int64_t now = now_ms();
+	size_t i;
+
+	if (!json_is_object(j)) {
+		serr_set(e, "a base must be a JSON object");
+		goto fail;
+	}
+	if (!id || !valid_loaded_id(id)) {
+		serr_set(e, "the base needs an 'id' of 1..31 letters and digits (like 'appXXXXXXXXXXXXXX')");
+		goto fail;
+	}
+	if (!json_is_array(tables) || json_array_size(tables) > MAX_TABLES) {
+		serr_set(e, "base '%s': 'tables' must be an array of at most %d tables", id, MAX_TABLES);
+		goto fail;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->tables = calloc(json_array_size(tables) + 1, sizeof(*b->tables)))) {
+		serr_set(e, "out of memory");
+		goto fail;
+	}
+	snprintf(b->id, sizeof(b->id), "%s", id);
+	b->name = xstrdup(name ? name : id);
+	if (!b->name) {
+		serr_set(e, "out of memory");
+		goto fail;
+	}
+	json_array_foreach(tables, i, t) {
+		b->ntables = i + 1;
+		if (load_table_schema(&b->tables[i], t, e) < 0)
+			goto wrap;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(b->tables[k].id, b->tables[i].id) == 0 ||
+			    strcmp(b->tables[k].name, b->tables[i].name) == 0) {
+				serr_set(e, "table '%s' is defined twice", b->tables[i].name);
+				goto wrap;
+			}
+	}
+	if (resolve_links(b, e) < 0)
+		goto wrap;
+	json_array_foreach(tables, i, t) {
+		json_t *recs = json_object_get(t, "records"), *r;
+		size_t k;
+		if (recs && !json_is_array(recs)) {
+			serr_set(e, "table '%s': 'records' must be an array", b->tables[i].name);
+			goto wrap;
+		}
+		json_array_foreach(recs, k, r) {
+			if (load_record(b, &b->tables[i], r, now, e) < 0)
+				goto wrap;
+		}
+	}
+	if (check_link_targets(b, e) < 0 || sim_base_link_all(b, now, e) < 0)
+		goto wrap;
+	return b;
+wrap:
+	serr_wrap(e, "base '%s'", id);
+fail:
+	sim_base_free(b);
+	return NULL;
+}
+
+int sim_is_integral(double d)
+{
+	return isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0;
+}
