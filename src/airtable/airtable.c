@@ -147,23 +147,29 @@ static void clean_text(char *s)
 			*s = ' ';
 }
 
-/* The first "quoted" name in Airtable's message, or "Unknown field names: x, y" -> x. */
+/*
+ * The field a message names: the first "quoted" name (Field "X" cannot
+ * accept...), or what follows "unknown field name(s)" as 'x', "x" or ": x, y".
+ */
 static int field_in_message(const char *msg, char *out, size_t outsz)
 {
-	const char *p = strchr(msg, '"'), *q;
+	const char *p = strchr(msg, '"'), *q = NULL;
 	size_t n;
 
 	if (p) {
 		p++;
 		q = strchr(p, '"');
-	} else if ((p = strstr(msg, "Unknown field names: ")) != NULL ||
-		   (p = strstr(msg, "Unknown field name: ")) != NULL) {
-		p = strchr(p, ':') + 2;
-		q = p + strcspn(p, ",");
-	} else {
-		return 0;
+	} else if ((p = strcasestr(msg, "unknown field")) != NULL) {
+		p += strcspn(p, "'\":");
+		if (*p == '\'') {
+			p++;
+			q = strchr(p, '\'');
+		} else if (*p == ':') {
+			p += strspn(p + 1, " ") + 1;
+			q = p + strcspn(p, ",");
+		}
 	}
-	if (!q || q == p)
+	if (!p || !q || q <= p)
 		return 0;
 	n = (size_t)(q - p);
 	if (n >= outsz)
@@ -197,7 +203,7 @@ static void error_hint(const struct airtable *at, const struct at_call *c, long 
 	hint[0] = '\0';
 	if (field_in_message(msg, field, sizeof(field)) &&
 	    (key = airtable_field_key(at->cfg, c->table, field)) != NULL) {
-		if (strstr(type, "UNKNOWN_FIELD") || strstr(msg, "Unknown field"))
+		if (strstr(type, "UNKNOWN_FIELD") || strcasestr(msg, "unknown field"))
 			snprintf(hint, hintsz, " (check %s in the config)", key);
 		else
 			snprintf(hint, hintsz, " (field '%s' is %s in the config)", field, key);
