@@ -418,7 +418,7 @@ json_t *gen_jd_blocks(struct rng *r, const struct gen_job *j, int long_page)
 					     "Technical conversation with the hiring manager",
 					     "Paid take-home assignment or pairing session",
 					     "Meet the team and the founders", "Offer" };
-	char lo[32], hi[32];
+	char lo[32], hi[32], slug[64], careers[128];
 	struct vars v = { "", "", j->company, j->arch->domain, rng_int(r, 12, 150) };
 	struct buf aboutf;
 	json_t *a = json_array(), *b = NULL, *kids;
@@ -428,7 +428,14 @@ json_t *gen_jd_blocks(struct rng *r, const struct gen_job *j, int long_page)
 		goto fail;
 	money(j->salary_min, lo, sizeof(lo));
 	money(j->salary_max, hi, sizeof(hi));
-	if (add(a, blkf("paragraph", "%s is hiring a %s.", j->company, j->title)) < 0 ||
+	gen_ascii_slug(j->company, 0, slug, sizeof(slug));
+	snprintf(careers, sizeof(careers), "https://www.%s.io/careers", slug);
+	/* a rich-text opening: bold, italic and a link, as pasted job posts have */
+	if (add(a, json_pack("{s:s, s:[{s:s, s:b}, {s:s}, {s:s, s:b}, {s:s}, {s:s, s:s}, {s:s}]}",
+			     "type", "paragraph", "rich_text", "text", j->company, "bold", 1, "text",
+			     " is hiring a ", "text", j->title, "italic", 1, "text",
+			     ". Read more on ", "text", "our careers page", "link", careers, "text",
+			     ".")) < 0 ||
 	    add(a, blkf("heading_2", "About %s", j->company)) < 0 || add(a, blk("paragraph", aboutf.data)) < 0 ||
 	    add(a, blk("heading_2", "The role")) < 0 ||
 	    add(a, blkf("paragraph", "You will work on %s with a small senior team, owning your work from design to production.",
@@ -475,6 +482,7 @@ json_t *gen_jd_blocks(struct rng *r, const struct gen_job *j, int long_page)
 	if (add(a, blk("heading_3", "Location and timezone")) < 0 ||
 	    add(a, blkf("paragraph", "%s. The team is based around %s (%s); we need at least four hours of overlap.",
 			j->setup, j->place->city, j->place->tz)) < 0 ||
+	    add(a, json_pack("{s:s}", "type", "divider")) < 0 ||
 	    add(a, blk("heading_2", "Hiring process")) < 0)
 		goto fail;
 	for (size_t i = 0; i < COUNT(steps); i++)
@@ -510,10 +518,24 @@ static int blocks_text(const json_t *blocks, int depth, struct buf *out)
 	json_array_foreach(blocks, i, b) {
 		const char *type = json_string_value(json_object_get(b, "type"));
 		const char *text = json_string_value(json_object_get(b, "text"));
+		struct buf joined;
+		size_t k;
+		json_t *seg;
 		int rc;
 
-		if (!type || !text)
+		buf_init(&joined, 0);
+		json_array_foreach(json_object_get(b, "rich_text"), k, seg)
+			if (buf_puts(&joined, json_string_value(json_object_get(seg, "text")) ?
+						      json_string_value(json_object_get(seg, "text")) : "") < 0) {
+				buf_free(&joined);
+				return -1;
+			}
+		if (!text && joined.len)
+			text = joined.data;
+		if (!type || !text) {
+			buf_free(&joined);
 			continue;
+		}
 		num = strcmp(type, "numbered_list_item") == 0 ? num + 1 : 0;
 		if (!strncmp(type, "heading_", 8))
 			rc = buf_printf(out, "\n%s\n", text);
@@ -526,6 +548,7 @@ static int blocks_text(const json_t *blocks, int depth, struct buf *out)
 					json_is_true(json_object_get(b, "checked")) ? 'x' : ' ', text);
 		else
 			rc = buf_printf(out, "%*s%s\n", depth * 2, "", text);
+		buf_free(&joined);
 		if (rc < 0)
 			return -1;
 		if (json_object_get(b, "children") &&
