@@ -388,6 +388,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
+	/* a timeout fault closes its connection on purpose */
+	if (strstr(msg, "Application reported internal error"))
+		return;
 	log_warn("sim server", "detail=\"%s\"", msg);
 }
 

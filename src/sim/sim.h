@@ -121,7 +121,7 @@ void sim_stats_reset(struct sim *s);
 /*
  * Change limits while running: {"penalty_ms", "airtable_rate",
  * "offset_ttl_ms", "attachment_ttl_ms", "notion_rate", "notion_burst"}
- * (each optional). Clears any running penalty.
+ * (each optional). Clears running penalties and the limiter's window.
  */
 int sim_configure(struct sim *s, const json_t *cfg, serr *e) SCOUT_MUST;
 

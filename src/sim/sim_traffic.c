@@ -283,8 +283,10 @@ int sim_traffic_notion(struct sim_traffic *t, int64_t now, double rate, double b
 
 void sim_traffic_clear_penalties(struct sim_traffic *t)
 {
-	for (size_t i = 0; i < t->nbases; i++)
+	for (size_t i = 0; i < t->nbases; i++) {
 		t->bases[i].penalty_until = 0;
+		memset(&t->bases[i].accepted, 0, sizeof(t->bases[i].accepted));
+	}
 }
 
 static const char *api_name(enum sim_api a)

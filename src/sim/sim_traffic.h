@@ -71,7 +71,7 @@ void sim_traffic_airtable_limited(struct sim_traffic *t, const char *base);
 /* 1 when this Notion request is over the average; *retry_after_s says when to come back. */
 int sim_traffic_notion(struct sim_traffic *t, int64_t now, double rate, double burst,
 		       int *retry_after_s);
-/* Forget penalties (after a configuration change). */
+/* Forget penalties and recent arrivals: the limiter starts afresh (after a configuration change). */
 void sim_traffic_clear_penalties(struct sim_traffic *t);
 
 void sim_traffic_log(struct sim_traffic *t, const struct sim_req *rq, int status);
