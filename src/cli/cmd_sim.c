@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "sim/generate.h"
 #include "sim/sim.h"
 
 static void usage(FILE *out)
@@ -93,7 +94,19 @@ static int load_base(struct sim *s, const struct sim_args *a, serr *e)
 		if (!base)
 			return serr_set(e, "cannot read '%s': line %d: %s", a->load, je.line, je.text);
 	} else {
-		return serr_set(e, "--generate is not available in this build yet; use --load FILE");
+		struct sample_opts so;
+		int64_t seed;
+		sample_opts_init(&so);
+		if (parse_i64(a->seed, 0, INT64_MAX, &seed) < 0)
+			return serr_set(e, "invalid seed '%s'", a->seed);
+		so.seed = (uint64_t)seed;
+		if (a->candidates)
+			so.candidates = a->candidates;
+		if (a->jobs)
+			so.jobs = a->jobs;
+		base = sample_generate(&so, e);
+		if (!base)
+			return serr_wrap(e, "cannot generate the sample base");
 	}
 	if (sim_load_base(s, base, e) < 0)
 		goto out;
