@@ -56,6 +56,7 @@ int pdf_fetch(struct http_client *h, const char *url, size_t max, struct buf *ou
 		if (http_client_do(h, &req, &resp, e) < 0) {
 			if (resp.too_large) {
 				serr_set(e, "attachment '%s' is larger than %zu bytes", shown, max);
+				out->overflow = 1;
 				rc = PDF_FETCH_TOO_LARGE;
 				goto out;
 			}
@@ -94,6 +95,7 @@ int pdf_fetch(struct http_client *h, const char *url, size_t max, struct buf *ou
 	}
 	if (buf_append(out, resp.body.data ? resp.body.data : "", resp.body.len) < 0) {
 		serr_set(e, "attachment '%s' (%zu bytes) does not fit the buffer", shown, resp.body.len);
+		out->overflow = 1;
 		rc = PDF_FETCH_TOO_LARGE;
 		goto out;
 	}

@@ -16,8 +16,8 @@
 #define PDF_FETCH_TOO_LARGE (-2)
 
 /*
- * GET url into out (appended). 0 on success; PDF_FETCH_TOO_LARGE when the
- * body passes max bytes; -1 on any other failure (e says what: expired
+ * GET url into out (appended). 0 on success; PDF_FETCH_TOO_LARGE (with
+ * out->overflow set) when the body passes max bytes; -1 on any other failure (e says what: expired
  * link, HTTP status, network). Transport errors and 5xx are retried a few
  * times with backoff. The URL's query string (its signature) never
  * appears in messages or logs.

@@ -116,6 +116,7 @@ static void attachment_over_the_cap_is_refused(void **state)
 
 	buf_init(&pdf, 0);
 	assert_int_equal(pdf_fetch(&f->http, f->url, f->cv_bytes - 1, &pdf, &e), PDF_FETCH_TOO_LARGE);
+	assert_int_equal(pdf.overflow, 1);
 	assert_non_null(strstr(e.msg, "larger than"));
 	assert_null(strchr(e.msg, '?'));
 	buf_free(&pdf);
