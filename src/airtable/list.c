@@ -226,7 +226,7 @@ int airtable_list(struct airtable *at, const char *table, const struct airtable_
 			if (!offset || strcmp(at->last_error_type, "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"))
 				goto out;
 			if (++restarts > AIRTABLE_MAX_RESTARTS) {
-				serr_set(e, "airtable: %s: the listing's offset expired %d times in a row "
+				serr_set(e, "airtable: %s: the listing's offset expired %d times "
 					    "(LIST_RECORDS_ITERATOR_NOT_AVAILABLE); giving up, try again "
 					    "when the base is less busy",
 					 ctx, restarts);

@@ -153,9 +153,10 @@ static void set_opt(const char *key, const char *value)
 		fail_msg("%s", e.msg);
 }
 
-static void sim_limits(double rate, int penalty_ms)
+static void sim_limits(double rate, int penalty_ms, int offset_ttl_ms)
 {
-	json_t *j = json_pack("{s:f, s:i}", "airtable_rate", rate, "penalty_ms", penalty_ms);
+	json_t *j = json_pack("{s:f, s:i, s:i}", "airtable_rate", rate, "penalty_ms", penalty_ms,
+			      "offset_ttl_ms", offset_ttl_ms);
 	serr e;
 
 	if (sim_configure(fx.sim, j, &e) < 0)
@@ -264,7 +265,7 @@ static int test_setup(void **state)
 	sim_fault_init(&reset, SIM_FAULT_RESET);
 	if (sim_add_fault(fx.sim, &reset, &e) < 0)
 		return -1;
-	sim_limits(200, 1000);
+	sim_limits(200, 1000, 300000);
 	json_decref(fx.ids);
 	fx.ids = load_base(BASE, NRECORDS);
 	sim_requests_clear(fx.sim);
@@ -291,6 +292,8 @@ struct collected {
 	json_t *ids;
 	json_t *seen;
 	json_t *names;
+	json_t *records; /* copies, when keep_records is set */
+	int keep_records;
 	int duplicates;
 	int expire_after; /* inject an offset expiry once this many records came (0 = never) */
 };
@@ -301,6 +304,7 @@ static void collected_init(struct collected *c)
 	c->ids = json_array();
 	c->seen = json_object();
 	c->names = json_array();
+	c->records = json_array();
 }
 
 static void collected_free(struct collected *c)
@@ -308,6 +312,7 @@ static void collected_free(struct collected *c)
 	json_decref(c->ids);
 	json_decref(c->seen);
 	json_decref(c->names);
+	json_decref(c->records);
 }
 
 static int collect(void *ud, const json_t *record, serr *e)
@@ -322,6 +327,8 @@ static int collect(void *ud, const json_t *record, serr *e)
 	json_object_set_new(c->seen, id, json_true());
 	json_array_append_new(c->ids, json_string(id));
 	json_array_append_new(c->names, json_string(airtable_str(fields, "Full Name")));
+	if (c->keep_records)
+		json_array_append_new(c->records, json_deep_copy(record));
 	if (c->expire_after && json_array_size(c->ids) == (size_t)c->expire_after) {
 		add_fault(SIM_FAULT_EXPIRE_OFFSETS, 1, NULL, 0);
 		c->expire_after = 0;
@@ -379,6 +386,76 @@ static void expired_offset_restarts_the_listing_and_delivers_each_record_once(vo
 	assert_int_equal(json_object_size(c.seen), NRECORDS);
 	/* page 1, expired page 2, then pages 1-3 again */
 	assert_int_equal(count_requests("GET", NULL, NULL), 5);
+	collected_free(&c);
+	airtable_free(&at);
+}
+
+static void listing_gives_up_when_offsets_keep_expiring(void **state)
+{
+	struct airtable at;
+	struct collected c;
+	serr e;
+
+	(void)state;
+	/*
+	 * Offsets live 1 ms and the client sends at most 5 requests a second:
+	 * every offset is dead by the time the next page is asked for.
+	 */
+	sim_limits(200, 1000, 1);
+	set_opt("airtable.requests_per_second", "5");
+	client(&at);
+	collected_init(&c);
+	assert_int_equal(airtable_list(&at, fx.cfg.talent_table, NULL, collect, &c, &e), -1);
+	assert_non_null(strstr(e.msg, "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"));
+	assert_non_null(strstr(e.msg, "giving up"));
+	assert_int_equal(at.stats.restarts, AIRTABLE_MAX_RESTARTS);
+	/* the first page was delivered once, never again after a restart */
+	assert_int_equal(json_array_size(c.ids), 100);
+	assert_int_equal(c.duplicates, 0);
+	collected_free(&c);
+	airtable_free(&at);
+}
+
+static void listing_applies_fields_sort_and_max_records(void **state)
+{
+	struct airtable at;
+	struct collected c;
+	const char *fields[2] = { NULL, NULL };
+	struct airtable_query q = { 0 };
+	json_t *reqs;
+	serr e;
+
+	(void)state;
+	client(&at);
+	fields[0] = fx.cfg.f_full_name;
+	q.fields = fields;
+	q.sort_field = fx.cfg.f_full_name;
+	q.sort_desc = 1;
+	q.max_records = 150;
+	collected_init(&c);
+	if (airtable_list(&at, fx.cfg.talent_table, &q, collect, &c, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(json_array_size(c.ids), 150);
+	assert_string_equal(json_string_value(json_array_get(c.names, 0)), "Candidate 249");
+	assert_string_equal(json_string_value(json_array_get(c.names, 149)), "Candidate 100");
+	assert_int_equal(count_requests("GET", NULL, &reqs), 2);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(json_array_get(reqs, 0), "query"),
+						  "sort[0][direction]")),
+		"desc");
+	json_decref(reqs);
+	collected_free(&c);
+
+	/* only the asked fields come back */
+	q.max_records = 1;
+	collected_init(&c);
+	c.keep_records = 1;
+	if (airtable_list(&at, fx.cfg.talent_table, &q, collect, &c, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(json_array_size(c.records), 1);
+	assert_string_equal(airtable_str(json_object_get(json_array_get(c.records, 0), "fields"),
+					 fx.cfg.f_mail),
+			    "");
 	collected_free(&c);
 	airtable_free(&at);
 }
@@ -798,7 +875,7 @@ static void burst_from_two_threads_stays_within_five_per_second(void **state)
 	set_opt("airtable.requests_per_second", "5");
 	set_opt("airtable.rate_margin", "0.95");
 	set_opt("airtable.rate_penalty_seconds", "30");
-	sim_limits(5, 30000);
+	sim_limits(5, 30000, 300000);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, burst_thread, &b[i]), 0);
 	for (int i = 0; i < 2; i++) {
@@ -821,6 +898,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 		T(table_of_250_records_is_read_across_three_pages),
 		T(expired_offset_restarts_the_listing_and_delivers_each_record_once),
+		T(listing_gives_up_when_offsets_keep_expiring),
+		T(listing_applies_fields_sort_and_max_records),
 		T(formula_values_with_quotes_backslashes_and_injection_match_exactly),
 		T(writes_of_25_records_are_sent_as_3_requests),
 		T(long_formula_switches_to_post_listRecords),
