@@ -19,6 +19,7 @@
 #define SIM_ID_MAX 32		/* ids are 17 characters; loaded ids may be up to 31 */
 #define SIM_MAX_TEXT 100000	/* characters of a long text value (Airtable's limit) */
 #define SIM_MAX_BATCH 10	/* records per write request */
+#define SIM_MAX_RECORDS 200000 /* records per table */
 
 /* An Airtable-style error: HTTP status, error type and message. */
 struct sim_aterr {
