@@ -20,7 +20,11 @@
 #include "core/log.h"
 #include "core/util.h"
 
-extern char **environ;
+/*
+ * The tool gets a fixed, minimal environment: nothing of scout's own
+ * (API keys, DATABASE_URL) may reach a parser that reads hostile files.
+ */
+static char *const tool_env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C.UTF-8", NULL };
 
 #define MAGIC_WINDOW 1024   /* readers accept junk before %PDF- within the first KiB */
 #define STDERR_KEEP 4096    /* what we keep of the tool's diagnostics */
@@ -329,7 +333,7 @@ static void child_exec(const struct child_plan *pl, int in_fd, int out_fd, int e
 	    setrlimit(RLIMIT_NOFILE, &pl->nofile) < 0)
 		_exit(126);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	execve(pl->path, pl->argv, environ);
+	execve(pl->path, pl->argv, tool_env);
 	saved = errno;
 	if (write(3, &saved, sizeof(saved)) < 0)
 		_exit(127);

@@ -416,6 +416,26 @@ static void text_beyond_the_cap_is_cut_not_fatal(void **state)
 	buf_free(&text);
 }
 
+static void tool_sees_none_of_scouts_environment(void **state)
+{
+	struct fixture *f = *state;
+	struct buf pdf, text;
+	enum pdf_status st = PDF_CORRUPT;
+	serr e;
+
+	buf_init(&pdf, 0);
+	buf_init(&text, 0);
+	assert_int_equal(setenv("SCOUT_TEST_SECRET_KEY", "patVerySecret123", 1), 0);
+	use_script_tool(f, "cat >/dev/null; exec env");
+	assert_int_equal(pdfgen_text(cv_lines, 1, &pdf, &e), 0);
+	assert_int_equal(pdf_extract_text(&f->cfg, pdf.data, pdf.len, &text, &st, &e), 0);
+	assert_non_null(strstr(text.data, "PATH="));
+	assert_null(strstr(text.data, "patVerySecret123"));
+	assert_int_equal(unsetenv("SCOUT_TEST_SECRET_KEY"), 0);
+	buf_free(&pdf);
+	buf_free(&text);
+}
+
 static void tool_crash_is_reported_as_corrupt(void **state)
 {
 	struct fixture *f = *state;
@@ -484,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(missing_tool_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(tool_that_echoes_while_reading_does_not_deadlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(text_beyond_the_cap_is_cut_not_fatal, setup, teardown),
+		cmocka_unit_test_setup_teardown(tool_sees_none_of_scouts_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(tool_crash_is_reported_as_corrupt, setup, teardown),
 		cmocka_unit_test(normalize_repairs_utf8_and_whitespace),
 		cmocka_unit_test(status_names_are_stable),
