@@ -43,7 +43,7 @@ struct airtable {
 	struct pacer pacer; /* key "airtable-<baseId>", shared through cfg->home */
 	struct airtable_stats stats;
 	char *root;		  /* "<api url>/v0", no trailing slash */
-	long penalty_ms;	  /* pause after a 429; cfg->airtable_penalty_s, lowered by tests */
+	long penalty_ms;	  /* least pause after a 429; cfg->airtable_penalty_s */
 	long backoff_ms;	  /* first retry delay; cfg->airtable_backoff_ms */
 	int max_retries;	  /* cfg->airtable_retries */
 	long timeout_ms;	  /* one request; cfg->airtable_timeout_ms */
@@ -103,7 +103,8 @@ int airtable_update(struct airtable *at, const char *table, const json_t *record
 /*
  * upsert: elements {"fields":{...}} carrying every merge_on field (1 to 3
  * names, NULL-terminated): a record whose merge fields match an existing one
- * updates it, otherwise it is created. Safe to retry.
+ * updates it, otherwise it is created (an element with an "id" updates that
+ * record). Safe to retry.
  */
 int airtable_upsert(struct airtable *at, const char *table, const json_t *records,
 		    const char *const *merge_on, int typecast, json_t **out, serr *e) SCOUT_MUST;

@@ -46,7 +46,8 @@ static int check_records(enum write_kind kind, const char *table, const json_t *
 			return serr_set(e, "airtable: cannot create records in '%.100s': record %zu "
 					   "already has an id (use airtable_update)",
 					table, i + 1);
-		for (size_t m = 0; kind == W_UPSERT && merge_on[m]; m++)
+		/* an upsert record with an id updates that record; others are matched on merge fields */
+		for (size_t m = 0; kind == W_UPSERT && !id && merge_on[m]; m++)
 			if (!json_object_get(fields, merge_on[m]))
 				return serr_set(e, "airtable: cannot upsert records in '%.100s': record "
 						   "%zu has no value for merge field '%.100s'",
