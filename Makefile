@@ -59,7 +59,8 @@ $(BUILD)/scout: $(BUILD)/$(MAIN:.c=.o) $(BUILD)/libscout.a
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a $(LDLIBS_ALL) -lcmocka
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a $(LDLIBS_ALL) -lcmocka
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libscout.a
 	@mkdir -p $(dir $@)

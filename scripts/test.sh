@@ -26,6 +26,7 @@ trap cleanup EXIT INT TERM
 
 if [ "$KIND" != unit ]; then
 	unset DATABASE_URL
+	export SCOUT_PG_FAST=1
 	export SCOUT_HOME="$tmp/home"
 	if ! "$SCOUT" db start >"$logdir/db-start.log" 2>&1; then
 		echo "test: cannot start the test cluster:" >&2

@@ -153,6 +153,7 @@ int run_foreground(const struct config *cfg, struct store *st, const char *job,
 		goto out;
 	snprintf(ctx.run_id, sizeof(ctx.run_id), "%s", buf_cstr(run_id));
 	log_set_context(ctx.run_id, job, partition);
+	/* the hook stays installed: it only captures on threads running a step */
 	log_set_hook(capture_hook, NULL);
 	if (runs_set_status(st, ctx.run_id, "STARTED", NULL, e) < 0 ||
 	    runs_event_add(st, ctx.run_id, "RUN_START", NULL, "info", NULL, NULL, e) < 0)
@@ -181,7 +182,6 @@ int run_foreground(const struct config *cfg, struct store *st, const char *job,
 	rc = 0;
 out:
 	active_capture = NULL;
-	log_set_hook(NULL, NULL);
 	log_set_context(NULL, NULL, NULL);
 	if (ctx_ready) {
 		if (def->state_free && ctx.state)
