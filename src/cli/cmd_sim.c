@@ -36,6 +36,12 @@ struct sim_args {
 	int candidates, jobs, penalty_ms;
 };
 
+static int bad_value(const char *opt, const char *val)
+{
+	fprintf(stderr, "scout sim: invalid value '%s' for %s\n", val, opt);
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct sim_args *a)
 {
 	for (int i = 1; i < argc; i++) {
@@ -52,33 +58,29 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		i++;
 		if (strcmp(opt, "--port") == 0) {
 			if (parse_int(val, 0, 65535, &a->port) < 0)
-				goto bad;
+				return bad_value(opt, val);
 		} else if (strcmp(opt, "--api-key") == 0) {
 			a->key = val;
 		} else if (strcmp(opt, "--load") == 0) {
 			a->load = val;
 		} else if (strcmp(opt, "--generate") == 0) {
 			if (parse_i64(val, 0, INT64_MAX, &seed) < 0)
-				goto bad;
+				return bad_value(opt, val);
 			a->seed = val;
 		} else if (strcmp(opt, "--candidates") == 0) {
 			if (parse_int(val, 1, 100000, &a->candidates) < 0)
-				goto bad;
+				return bad_value(opt, val);
 		} else if (strcmp(opt, "--jobs") == 0) {
 			if (parse_int(val, 1, 10000, &a->jobs) < 0)
-				goto bad;
+				return bad_value(opt, val);
 		} else if (strcmp(opt, "--penalty-ms") == 0) {
 			if (parse_int(val, 0, 3600000, &a->penalty_ms) < 0)
-				goto bad;
+				return bad_value(opt, val);
 		} else {
 			fprintf(stderr, "scout sim: unknown option '%s'\n", opt);
 			usage(stderr);
 			return -1;
 		}
-		continue;
-bad:
-		fprintf(stderr, "scout sim: invalid value '%s' for %s\n", val, opt);
-		return -1;
 	}
 	return 0;
 }
@@ -119,7 +121,7 @@ out:
 
 int cmd_sim(int argc, char **argv)
 {
-	struct sim_args a = { .port = 8765 };
+	struct sim_args a = { .port = 8765, .penalty_ms = -1 };
 	struct sim_opts o;
 	struct sim *s;
 	sigset_t set;
@@ -142,7 +144,7 @@ int cmd_sim(int argc, char **argv)
 	sim_opts_init(&o);
 	o.port = a.port;
 	o.api_key = a.key;
-	if (a.penalty_ms)
+	if (a.penalty_ms >= 0)
 		o.penalty_ms = a.penalty_ms;
 	s = sim_start(&o, &e);
 	if (!s) {

@@ -262,7 +262,7 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *c, struct sim
 			sim_resp_ctl_error(&rs, 413, "request body too large");
 		else
 			sim_ctl_handle(s, rq, &rs);
-		goto send;
+		goto out;
 	}
 	pthread_mutex_lock(&s->lock);
 	faulted = sim_traffic_match(&s->traffic, rq, &latency, &hit);
@@ -295,7 +295,7 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *c, struct sim
 	sim_traffic_log(&s->traffic, rq, rs.status);
 	pthread_mutex_unlock(&s->lock);
 	log_line(s, rq, rs.status);
-send:
+out:
 	ret = send_response(c, &rs);
 	sim_resp_free(&rs);
 	return ret;

@@ -62,6 +62,16 @@ static int body_bool(const json_t *body, const char *key, int *out)
 	return 0;
 }
 
+/* Airtable's answer to a malformed records array (create and update word it differently). */
+static void bad_records(struct sim_resp *rs, int update)
+{
+	sim_resp_airtable(rs, 422, "INVALID_RECORDS",
+			  update ? "You must provide an array of up to 10 record objects, each with an "
+				   "\"id\" ID field and a \"fields\" object for cell values."
+				 : "You must provide an array of up to 10 record objects, each with a "
+				   "\"fields\" object for cell values.");
+}
+
 static json_t *render_ids(struct sim *s, struct sim_base *b, struct sim_table *t, json_t *ids,
 			  int by_id)
 {
@@ -150,14 +160,17 @@ static void create_records(struct sim *s, struct sim_resp *rs, struct sim_base *
 	} else if (json_is_array(records) && !fields && json_array_size(records) <= SIM_MAX_BATCH) {
 		json_array_foreach(records, i, rec) {
 			static const char *const rec_allowed[] = { "fields" };
-			if (!json_is_object(rec) || only_keys(rec, rec_allowed, 1, &bad) < 0)
-				goto bad_records;
+			if (!json_is_object(rec) || only_keys(rec, rec_allowed, 1, &bad) < 0) {
+				bad_records(rs, 0);
+				goto out;
+			}
 			w[n].id = NULL;
 			w[n].fields = json_object_get(rec, "fields");
 			n++;
 		}
 	} else {
-		goto bad_records;
+		bad_records(rs, 0);
+		goto out;
 	}
 	sim_wresult_init(&res);
 	if (sim_table_write(b, t, SIM_W_CREATE, w, n, typecast, NULL, now_ms(), &res, &ae) < 0) {
@@ -172,11 +185,6 @@ static void create_records(struct sim *s, struct sim_resp *rs, struct sim_base *
 		json_t *arr = render_ids(s, b, t, res.ids, by_id);
 		sim_resp_json(rs, 200, arr ? json_pack("{s:o}", "records", arr) : NULL);
 	}
-	goto out;
-bad_records:
-	sim_resp_airtable(rs, 422, "INVALID_RECORDS",
-			  "You must provide an array of up to 10 record objects, each with a "
-			  "\"fields\" object for cell values.");
 out:
 	sim_wresult_free(&res);
 }
@@ -233,14 +241,18 @@ static void update_records(struct sim *s, struct sim_req *rq, struct sim_resp *r
 		w[0].fields = json_object_get(body, "fields");
 		n = 1;
 	} else {
-		if (!json_is_array(records) || json_array_size(records) > SIM_MAX_BATCH)
-			goto bad_records;
+		if (!json_is_array(records) || json_array_size(records) > SIM_MAX_BATCH) {
+			bad_records(rs, 1);
+			goto out;
+		}
 		json_array_foreach(records, i, rec) {
 			static const char *const rec_allowed[] = { "id", "fields" };
 			json_t *id = json_object_get(rec, "id");
 			if (!json_is_object(rec) || only_keys(rec, rec_allowed, 2, &bad) < 0 ||
-			    (id && !json_is_string(id)) || (!id && !merge_on))
-				goto bad_records;
+			    (id && !json_is_string(id)) || (!id && !merge_on)) {
+				bad_records(rs, 1);
+				goto out;
+			}
 			w[n].id = json_string_value(id);
 			w[n].fields = json_object_get(rec, "fields");
 			n++;
@@ -265,11 +277,6 @@ static void update_records(struct sim *s, struct sim_req *rq, struct sim_resp *r
 		else
 			sim_resp_json(rs, 200, arr ? json_pack("{s:o}", "records", arr) : NULL);
 	}
-	goto out;
-bad_records:
-	sim_resp_airtable(rs, 422, "INVALID_RECORDS",
-			  "You must provide an array of up to 10 record objects, each with an \"id\" "
-			  "ID field and a \"fields\" object for cell values.");
 out:
 	sim_wresult_free(&res);
 }
@@ -327,10 +334,15 @@ static void meta(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	}
 	if (rq->nsegs == 3 && strcmp(rq->segs[2], "bases") == 0) {
 		json_t *arr = json_array();
-		for (size_t i = 0; arr && i < s->nbases; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", s->bases[i]->id,
-							     "name", s->bases[i]->name,
-							     "permissionLevel", "create"));
+		for (size_t i = 0; arr && i < s->nbases; i++) {
+			if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id",
+								 s->bases[i]->id, "name",
+								 s->bases[i]->name, "permissionLevel",
+								 "create")) < 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
+		}
 		sim_resp_json(rs, 200, arr ? json_pack("{s:o}", "bases", arr) : NULL);
 		return;
 	}

@@ -405,37 +405,29 @@ static int wanted(const json_t *only, const struct sim_field *f)
 json_t *sim_record_json(struct sim_base *b, struct sim_table *t, struct sim_record *r,
 			const struct sim_render *o)
 {
-	json_t *out, *fields;
+	json_t *rec = NULL, *fields = json_object();
 	char iso[32];
 
-	iso8601_ms(r->created_ms, iso);
-	fields = json_object();
-	out = json_pack("{s:s, s:s}", "id", r->id, "createdTime", iso);
-	if (!out || !fields)
-		goto fail;
+	if (!fields)
+		goto out;
 	for (size_t i = 0; i < t->nfields; i++) {
 		struct sim_field *f = &t->fields[i];
 		json_t *v;
 		if (!wanted(o->only, f))
 			continue;
 		v = sim_value_json(b, t, f, r, o);
-		if (!v)
-			continue;
-		if (json_object_set_new(fields, o->by_field_id ? f->id : f->name, v) < 0)
-			goto fail;
+		if (v && json_object_set_new(fields, o->by_field_id ? f->id : f->name, v) < 0)
+			goto out;
 	}
-	if (json_object_set_new(out, "fields", fields) < 0) {
-		fields = NULL;
-		goto fail;
+	iso8601_ms(r->created_ms, iso);
+	rec = json_pack("{s:s, s:s, s:O}", "id", r->id, "createdTime", iso, "fields", fields);
+	if (rec && o->comment_count && json_object_set_new(rec, "commentCount", json_integer(0)) < 0) {
+		json_decref(rec);
+		rec = NULL;
 	}
-	if (o->comment_count && json_object_set_new(out, "commentCount", json_integer(0)) < 0)
-		goto fail_out;
-	return out;
-fail:
+out:
 	json_decref(fields);
-fail_out:
-	json_decref(out);
-	return NULL;
+	return rec;
 }
 
 /* The Meta API's options object of a field, or NULL when it has none. */
@@ -470,38 +462,40 @@ static json_t *field_schema(struct sim_base *b, struct sim_table *t, struct sim_
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "id", f->id, "name", f->name, "type", f->type);
 	json_t *opt = field_options(t, f, load_format);
+	int ok = 0;
 
 	if (!o)
-		goto fail;
+		goto out;
 	if (f->kind == SIM_F_LINKS && !load_format && f->inverse) {
 		struct sim_table *lt = b ? sim_base_table(b, f->link_table) : NULL;
 		struct sim_field *inv = lt ? sim_table_field(lt, f->inverse) : NULL;
 		if (inv && opt && json_object_set_new(opt, "inverseLinkFieldId", json_string(inv->id)) < 0)
-			goto fail;
+			goto out;
 	}
-	if (opt && json_object_set_new(o, "options", opt) < 0) {
-		opt = NULL;
-		goto fail;
+	if (opt && json_object_set(o, "options", opt) < 0)
+		goto out;
+	ok = 1;
+out:
+	json_decref(opt);
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
 	}
 	return o;
-fail:
-	json_decref(opt);
-	json_decref(o);
-	return NULL;
 }
 
 static json_t *table_meta(struct sim_base *b, struct sim_table *t)
 {
-	json_t *fields = json_array(), *views = json_array(), *o;
+	json_t *fields = json_array(), *views = json_array(), *o = NULL;
 	size_t i;
 	json_t *v;
 
 	if (!fields || !views)
-		goto fail;
+		goto out;
 	for (i = 0; i < t->nfields; i++) {
 		json_t *f = field_schema(b, t, &t->fields[i], 0);
 		if (!f || json_array_append_new(fields, f) < 0)
-			goto fail;
+			goto out;
 	}
 	json_array_foreach(t->views, i, v) {
 		char vid[SIM_ID_MAX], seed[256];
@@ -509,15 +503,14 @@ static json_t *table_meta(struct sim_base *b, struct sim_table *t)
 		sim_hash_id(vid, "viw", seed);
 		if (json_array_append_new(views, json_pack("{s:s, s:O, s:s}", "id", vid, "name", v,
 							   "type", "grid")) < 0)
-			goto fail;
+			goto out;
 	}
-	o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", t->id, "name", t->name, "primaryFieldId",
+	o = json_pack("{s:s, s:s, s:s, s:O, s:O}", "id", t->id, "name", t->name, "primaryFieldId",
 		      t->nfields ? t->fields[0].id : "", "fields", fields, "views", views);
-	return o;
-fail:
+out:
 	json_decref(fields);
 	json_decref(views);
-	return NULL;
+	return o;
 }
 
 json_t *sim_table_meta(struct sim_base *b, struct sim_table *t)
@@ -538,16 +531,16 @@ json_t *sim_base_dump(struct sim_base *b, const struct sim_signer *sg)
 		if (!fields || !recs) {
 			json_decref(fields);
 			json_decref(recs);
-			goto fail;
+			goto out;
 		}
 		tj = json_pack("{s:s, s:s, s:o, s:O, s:o}", "id", t->id, "name", t->name, "fields",
 			       fields, "views", t->views, "records", recs);
 		if (!tj || json_array_append_new(tables, tj) < 0)
-			goto fail;
+			goto out;
 		for (size_t k = 0; k < t->nfields; k++) {
 			json_t *f = field_schema(b, t, &t->fields[k], 1);
 			if (!f || json_array_append_new(fields, f) < 0)
-				goto fail;
+				goto out;
 		}
 		for (size_t k = 0; k < t->nrecs; k++) {
 			struct sim_record *r = t->recs[k];
@@ -556,23 +549,23 @@ json_t *sim_base_dump(struct sim_base *b, const struct sim_signer *sg)
 			json_t *ms;
 			if (!rj || !mt || json_object_set_new(rj, "fieldModifiedTimes", mt) < 0) {
 				json_decref(rj);
-				goto fail;
+				goto out;
 			}
 			json_object_foreach(r->mtimes, name, ms) {
 				char iso[32];
 				iso8601_ms((int64_t)json_integer_value(ms), iso);
 				if (json_object_set_new(mt, name, json_string(iso)) < 0) {
 					json_decref(rj);
-					goto fail;
+					goto out;
 				}
 			}
 			if (json_array_append_new(recs, rj) < 0)
-				goto fail;
+				goto out;
 		}
 	}
 	out = json_pack("{s:s, s:s, s:O}", "id", b->id, "name", b->name ? b->name : b->id,
 			"tables", tables);
-fail:
+out:
 	json_decref(tables);
 	return out;
 }

@@ -35,11 +35,13 @@ static void load(struct sim *s, struct sim_resp *rs, const json_t *body)
 	out = json_pack("{s:s, s:[]}", "id", json_string_value(json_object_get(body, "id")), "tables");
 	json_array_foreach(tables, i, t) {
 		json_t *recs = json_object_get(t, "records");
-		if (out)
-			json_array_append_new(json_object_get(out, "tables"),
-					      json_pack("{s:O?, s:O?, s:I}", "id", json_object_get(t, "id"),
-							"name", json_object_get(t, "name"), "records",
-							(json_int_t)json_array_size(recs)));
+		if (out && json_array_append_new(json_object_get(out, "tables"),
+						 json_pack("{s:O?, s:O?, s:I}", "id", json_object_get(t, "id"),
+							   "name", json_object_get(t, "name"), "records",
+							   (json_int_t)json_array_size(recs))) < 0) {
+			json_decref(out);
+			out = NULL;
+		}
 	}
 	sim_resp_json(rs, 200, out);
 }

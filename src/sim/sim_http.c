@@ -137,19 +137,21 @@ json_t *sim_q_object(const struct sim_req *rq)
 	json_t *o = json_object(), *pair;
 	size_t i;
 
-	if (!o)
-		return NULL;
 	json_array_foreach(rq->query, i, pair) {
 		const char *k = json_string_value(json_array_get(pair, 0));
 		json_t *v = json_array_get(pair, 1), *have = json_object_get(o, k);
-		if (!have) {
-			json_object_set(o, k, v);
-		} else if (json_is_array(have)) {
-			json_array_append(have, v);
-		} else {
-			json_t *arr = json_pack("[O,O]", have, v);
-			if (arr)
-				json_object_set_new(o, k, arr);
+		int rc;
+		if (!o)
+			break;
+		if (!have)
+			rc = json_object_set(o, k, v);
+		else if (json_is_array(have))
+			rc = json_array_append(have, v);
+		else
+			rc = json_object_set_new(o, k, json_pack("[O,O]", have, v));
+		if (rc < 0) {
+			json_decref(o);
+			o = NULL;
 		}
 	}
 	return o;

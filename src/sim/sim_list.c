@@ -39,6 +39,11 @@ static int invalid(struct sim_aterr *ae, const char *what)
 			     what);
 }
 
+static int oom(struct sim_aterr *ae)
+{
+	return sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+}
+
 static int set_int(const char *v, int min, int max, int *out, const char *name,
 		   struct sim_aterr *ae)
 {
@@ -150,14 +155,18 @@ static int parse_query(const struct sim_req *rq, struct list_opts *lo, struct si
 			if (set_bool(v, &lo->by_id, k, ae) < 0)
 				goto out;
 		} else if (is_list_key(k, "fields")) {
-			if (!lo->fields && !(lo->fields = json_array()))
-				goto oom;
+			if (!lo->fields && !(lo->fields = json_array())) {
+				oom(ae);
+				goto out;
+			}
 			if (json_array_size(lo->fields) >= MAX_FIELDS_PARAM) {
 				invalid(ae, "fields");
 				goto out;
 			}
-			if (json_array_append_new(lo->fields, json_string(v)) < 0)
-				goto oom;
+			if (json_array_append_new(lo->fields, json_string(v)) < 0) {
+				oom(ae);
+				goto out;
+			}
 		} else if (is_list_key(k, "recordMetadata")) {
 			if (strcmp(v, "commentCount") != 0) {
 				invalid(ae, "recordMetadata");
@@ -175,11 +184,15 @@ static int parse_query(const struct sim_req *rq, struct list_opts *lo, struct si
 					goto out;
 				}
 				o = json_object();
-				if (!o || json_object_set_new(sorts, key, o) < 0)
-					goto oom;
+				if (!o || json_object_set_new(sorts, key, o) < 0) {
+					oom(ae);
+					goto out;
+				}
 			}
-			if (json_object_set_new(o, member, json_string(v)) < 0)
-				goto oom;
+			if (json_object_set_new(o, member, json_string(v)) < 0) {
+				oom(ae);
+				goto out;
+			}
 		} else {
 			sim_aterr_set(ae, 422, "INVALID_REQUEST_UNKNOWN",
 				      "Invalid request: parameter validation failed. Unknown query "
@@ -204,16 +217,17 @@ static int parse_query(const struct sim_req *rq, struct list_opts *lo, struct si
 					keys[b] = t;
 				}
 		lo->sort = json_array();
-		if (!lo->sort)
-			goto oom;
+		if (!lo->sort) {
+			oom(ae);
+			goto out;
+		}
 		for (size_t a = 0; a < n; a++)
-			if (json_array_append(lo->sort, json_object_get(sorts, keys[a])) < 0)
-				goto oom;
+			if (json_array_append(lo->sort, json_object_get(sorts, keys[a])) < 0) {
+				oom(ae);
+				goto out;
+			}
 	}
 	rc = 0;
-	goto out;
-oom:
-	sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
 out:
 	json_decref(sorts);
 	return rc;
@@ -378,39 +392,54 @@ static json_t *primaries(struct sim_base *b, json_t *cache, const char *table_id
 static json_t *formula_fields(struct sim_base *b, struct sim_table *t, struct sim_record *r,
 			      json_t *cache)
 {
-	json_t *o = json_copy(r->fields);
+	json_t *o = json_copy(r->fields), *arr = NULL;
 	char iso[32];
+	int ok = 0;
 
 	if (!o)
-		return NULL;
+		goto out;
 	for (size_t i = 0; i < t->nfields; i++) {
 		struct sim_field *f = &t->fields[i];
-		json_t *v = json_object_get(r->fields, f->name), *arr, *x;
+		json_t *v = json_object_get(r->fields, f->name), *x;
 		size_t k;
 		if (f->kind == SIM_F_CREATED_TIME || f->kind == SIM_F_MODIFIED_TIME) {
 			iso8601_ms(f->kind == SIM_F_CREATED_TIME ? r->created_ms
 								  : sim_record_modified(t, r, NULL),
 				   iso);
-			json_object_set_new(o, f->name, json_string(iso));
+			if (json_object_set_new(o, f->name, json_string(iso)) < 0)
+				goto out;
 			continue;
 		}
 		if (!v || (f->kind != SIM_F_LINKS && f->kind != SIM_F_ATTACHMENTS))
 			continue;
 		arr = json_array();
 		if (!arr)
-			break;
+			goto out;
 		json_array_foreach(v, k, x) {
+			json_t *shown;
 			if (f->kind == SIM_F_LINKS) {
 				json_t *m = primaries(b, cache, f->link_table);
 				json_t *p = m ? json_object_get(m, json_string_value(x)) : NULL;
-				json_array_append(arr, p ? p : x);
+				shown = json_incref(p ? p : x);
 			} else {
 				struct sim_att *a =
 					sim_base_att(b, json_string_value(json_object_get(x, "id")));
-				json_array_append_new(arr, json_string(a ? a->filename : ""));
+				shown = json_string(a ? a->filename : "");
 			}
+			if (json_array_append_new(arr, shown) < 0)
+				goto out;
 		}
-		json_object_set_new(o, f->name, arr);
+		if (json_object_set(o, f->name, arr) < 0)
+			goto out;
+		json_decref(arr);
+		arr = NULL;
+	}
+	ok = 1;
+out:
+	json_decref(arr);
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
 	}
 	return o;
 }
@@ -548,7 +577,7 @@ static json_t *match_ids(struct sim_base *b, struct sim_table *t, const struct l
 	serr e;
 
 	if (!cache || !(idx = calloc(t->nrecs + 1, sizeof(*idx)))) {
-		sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+		oom(ae);
 		goto out;
 	}
 	if (lo->formula && *lo->formula) {
@@ -622,6 +651,12 @@ static void list_sig(const struct sim_table *t, const struct list_opts *lo, char
 		snprintf(out + i * 2, 3, "%02x", h[i]);
 }
 
+static int bad_offset(struct sim_aterr *ae, const char *offset)
+{
+	return sim_aterr_set(ae, 422, "INVALID_OFFSET_VALUE",
+			     "The value of offset %.100s is invalid for this listing", offset);
+}
+
 /* Resolve an offset to its iterator and position; fills ae when unusable. */
 static int resolve_offset(struct sim *s, const char *base, struct sim_table *t,
 			  const char *sig, const char *offset, struct sim_iter **it, size_t *pos,
@@ -633,11 +668,11 @@ static int resolve_offset(struct sim *s, const char *base, struct sim_table *t,
 	json_t *v;
 
 	if (!slash || n >= sizeof(itr))
-		goto invalid;
+		return bad_offset(ae, offset);
 	memcpy(itr, offset, n);
 	itr[n] = '\0';
 	if (!sim_is_id(itr, "itr"))
-		goto invalid;
+		return bad_offset(ae, offset);
 	*it = sim_iters_find(&s->iters, itr);
 	if (!*it)
 		return sim_aterr_set(ae, 422, "LIST_RECORDS_ITERATOR_NOT_AVAILABLE",
@@ -645,16 +680,14 @@ static int resolve_offset(struct sim *s, const char *base, struct sim_table *t,
 				     "expired); list the records again from the first page");
 	if (strcmp((*it)->base, base) != 0 || strcmp((*it)->table, t->id) != 0 ||
 	    strcmp((*it)->sig, sig) != 0)
-		goto invalid;
+		return bad_offset(ae, offset);
 	json_array_foreach((*it)->ids, i, v) {
 		if (strcmp(json_string_value(v), slash + 1) == 0) {
 			*pos = i;
 			return 0;
 		}
 	}
-invalid:
-	return sim_aterr_set(ae, 422, "INVALID_OFFSET_VALUE",
-			     "The value of offset %.100s is invalid for this listing", offset);
+	return bad_offset(ae, offset);
 }
 
 void sim_list_records(struct sim *s, struct sim_req *rq, struct sim_resp *rs, struct sim_base *b,
@@ -665,27 +698,28 @@ void sim_list_records(struct sim *s, struct sim_req *rq, struct sim_resp *rs, st
 	struct sim_signer sg;
 	struct sim_render ro;
 	struct sim_iter *it = NULL;
-	json_t *ids = NULL, *recs = NULL, *out;
+	json_t *ids = NULL, *recs = NULL, *page;
 	char sig[65], offset[2 * SIM_ID_MAX + 2] = "";
 	size_t pos = 0, i;
 	int64_t now = mono_ms();
+	int ok = 0;
 
 	memset(&lo, 0, sizeof(lo));
 	lo.page_size = 100;
 	if ((body ? parse_body(body, &lo, &ae) : parse_query(rq, &lo, &ae)) < 0 ||
 	    check_opts(t, &lo, &ae) < 0)
-		goto fail;
+		goto out;
 	list_sig(t, &lo, sig);
 	sim_iters_expire(&s->iters, now, s->o.offset_ttl_ms);
 	if (lo.offset && *lo.offset) {
 		if (resolve_offset(s, b->id, t, sig, lo.offset, &it, &pos, &ae) < 0)
-			goto fail;
+			goto out;
 		it->last_used = now;
 		ids = json_incref(it->ids);
 	} else {
 		ids = match_ids(b, t, &lo, &ae);
 		if (!ids)
-			goto fail;
+			goto out;
 	}
 	sim_signer_now(s, &sg);
 	memset(&ro, 0, sizeof(ro));
@@ -695,22 +729,28 @@ void sim_list_records(struct sim *s, struct sim_req *rq, struct sim_resp *rs, st
 	ro.comment_count = lo.comment_count;
 	ro.signer = &sg;
 	recs = json_array();
-	if (!recs)
-		goto oom;
+	if (!recs) {
+		oom(&ae);
+		goto out;
+	}
 	for (i = pos; i < json_array_size(ids) && json_array_size(recs) < (size_t)lo.page_size; i++) {
 		struct sim_record *r = sim_table_record(t, json_string_value(json_array_get(ids, i)), NULL);
 		json_t *rj;
 		if (!r)
 			continue; /* deleted since the listing began */
 		rj = sim_record_json(b, t, r, &ro);
-		if (!rj || json_array_append_new(recs, rj) < 0)
-			goto oom;
+		if (!rj || json_array_append_new(recs, rj) < 0) {
+			oom(&ae);
+			goto out;
+		}
 	}
 	if (i < json_array_size(ids)) {
 		if (!it) {
 			char itr[SIM_ID_MAX];
-			if (sim_iters_add(&s->iters, b->id, t->id, sig, json_incref(ids), now, itr) < 0)
-				goto oom;
+			if (sim_iters_add(&s->iters, b->id, t->id, sig, json_incref(ids), now, itr) < 0) {
+				oom(&ae);
+				goto out;
+			}
 			snprintf(offset, sizeof(offset), "%s/%s", itr,
 				 json_string_value(json_array_get(ids, i)));
 		} else {
@@ -718,16 +758,14 @@ void sim_list_records(struct sim *s, struct sim_req *rq, struct sim_resp *rs, st
 				 json_string_value(json_array_get(ids, i)));
 		}
 	}
-	out = offset[0] ? json_pack("{s:o, s:s}", "records", recs, "offset", offset)
+	page = offset[0] ? json_pack("{s:o, s:s}", "records", recs, "offset", offset)
 			: json_pack("{s:o}", "records", recs);
 	recs = NULL;
-	sim_resp_json(rs, 200, out);
-	goto done;
-oom:
-	sim_aterr_set(&ae, 500, "SERVER_ERROR", "out of memory");
-fail:
-	sim_resp_aterr(rs, &ae);
-done:
+	sim_resp_json(rs, 200, page);
+	ok = 1;
+out:
+	if (!ok)
+		sim_resp_aterr(rs, &ae);
 	json_decref(recs);
 	json_decref(ids);
 	json_decref(lo.sort);

@@ -506,70 +506,75 @@ static int check_link_targets(struct sim_base *b, serr *e)
 	return 0;
 }
 
+/* Schemas first (links need every table), then records, then the link checks. */
+static int load_tables(struct sim_base *b, const json_t *tables, int64_t now, serr *e)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(tables, i, t) {
+		b->ntables = i + 1;
+		if (load_table_schema(&b->tables[i], t, e) < 0)
+			return -1;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(b->tables[k].id, b->tables[i].id) == 0 ||
+			    strcmp(b->tables[k].name, b->tables[i].name) == 0)
+				return serr_set(e, "table '%s' is defined twice", b->tables[i].name);
+	}
+	if (resolve_links(b, e) < 0)
+		return -1;
+	json_array_foreach(tables, i, t) {
+		json_t *recs = json_object_get(t, "records"), *r;
+		size_t k;
+		if (recs && !json_is_array(recs))
+			return serr_set(e, "table '%s': 'records' must be an array", b->tables[i].name);
+		json_array_foreach(recs, k, r) {
+			if (load_record(b, &b->tables[i], r, now, e) < 0)
+				return -1;
+		}
+	}
+	if (check_link_targets(b, e) < 0 || sim_base_link_all(b, now, e) < 0)
+		return -1;
+	return 0;
+}
+
 struct sim_base *sim_base_load(const json_t *j, serr *e)
 {
 	struct sim_base *b = NULL;
 	const char *id = json_string_value(json_object_get(j, "id"));
 	const char *name = json_string_value(json_object_get(j, "name"));
-	json_t *tables = json_object_get(j, "tables"), *t;
-	int64_t now = now_ms();
-	size_t i;
+	json_t *tables = json_object_get(j, "tables");
+	int ok = 0;
 
 	if (!json_is_object(j)) {
 		serr_set(e, "a base must be a JSON object");
-		goto fail;
+		goto out;
 	}
 	if (!id || !valid_loaded_id(id)) {
 		serr_set(e, "the base needs an 'id' of 1..31 letters and digits (like 'appXXXXXXXXXXXXXX')");
-		goto fail;
+		goto out;
 	}
 	if (!json_is_array(tables) || json_array_size(tables) > MAX_TABLES) {
 		serr_set(e, "base '%s': 'tables' must be an array of at most %d tables", id, MAX_TABLES);
-		goto fail;
+		goto out;
 	}
 	b = calloc(1, sizeof(*b));
-	if (!b || !(b->tables = calloc(json_array_size(tables) + 1, sizeof(*b->tables)))) {
+	if (!b || !(b->tables = calloc(json_array_size(tables) + 1, sizeof(*b->tables))) ||
+	    !(b->name = xstrdup(name ? name : id))) {
 		serr_set(e, "out of memory");
-		goto fail;
+		goto out;
 	}
 	snprintf(b->id, sizeof(b->id), "%s", id);
-	b->name = xstrdup(name ? name : id);
-	if (!b->name) {
-		serr_set(e, "out of memory");
-		goto fail;
+	if (load_tables(b, tables, now_ms(), e) < 0) {
+		serr_wrap(e, "base '%s'", id);
+		goto out;
 	}
-	json_array_foreach(tables, i, t) {
-		b->ntables = i + 1;
-		if (load_table_schema(&b->tables[i], t, e) < 0)
-			goto wrap;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(b->tables[k].id, b->tables[i].id) == 0 ||
-			    strcmp(b->tables[k].name, b->tables[i].name) == 0) {
-				serr_set(e, "table '%s' is defined twice", b->tables[i].name);
-				goto wrap;
-			}
+	ok = 1;
+out:
+	if (!ok) {
+		sim_base_free(b);
+		b = NULL;
 	}
-	if (resolve_links(b, e) < 0)
-		goto wrap;
-	json_array_foreach(tables, i, t) {
-		json_t *recs = json_object_get(t, "records"), *r;
-		size_t k;
-		if (recs && !json_is_array(recs)) {
-			serr_set(e, "table '%s': 'records' must be an array", b->tables[i].name);
-			goto wrap;
-		}
-		json_array_foreach(recs, k, r) {
-			if (load_record(b, &b->tables[i], r, now, e) < 0)
-				goto wrap;
-		}
-	}
-	if (check_link_targets(b, e) < 0 || sim_base_link_all(b, now, e) < 0)
-		goto wrap;
 	return b;
-wrap:
-	serr_wrap(e, "base '%s'", id);
-fail:
-	sim_base_free(b);
-	return NULL;
 }
 

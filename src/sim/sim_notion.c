@@ -133,33 +133,34 @@ static json_t *rich_text(const json_t *b, serr *e)
 	json_t *arr = json_array(), *rt = json_object_get(b, "rich_text"), *seg;
 	const char *text = json_string_value(json_object_get(b, "text"));
 	size_t i;
+	int ok = 0;
 
-	if (!arr) {
+	if (!arr || (text && append_text(arr, text, NULL) < 0)) {
 		serr_set(e, "out of memory");
-		return NULL;
+		goto out;
 	}
-	if (text && append_text(arr, text, NULL) < 0)
-		goto oom;
 	if (rt && !json_is_array(rt)) {
 		serr_set(e, "'rich_text' must be an array");
-		json_decref(arr);
-		return NULL;
+		goto out;
 	}
 	json_array_foreach(rt, i, seg) {
 		const char *t = json_string_value(json_object_get(seg, "text"));
 		if (!t) {
 			serr_set(e, "rich_text segment %zu has no 'text'", i);
-			json_decref(arr);
-			return NULL;
+			goto out;
 		}
-		if (append_text(arr, t, seg) < 0)
-			goto oom;
+		if (append_text(arr, t, seg) < 0) {
+			serr_set(e, "out of memory");
+			goto out;
+		}
+	}
+	ok = 1;
+out:
+	if (!ok) {
+		json_decref(arr);
+		arr = NULL;
 	}
 	return arr;
-oom:
-	serr_set(e, "out of memory");
-	json_decref(arr);
-	return NULL;
 }
 
 static int is_text_type(const char *type)
@@ -188,20 +189,23 @@ static json_t *block_body(const char *type, const json_t *b, serr *e)
 	rt = rich_text(b, e);
 	if (!rt)
 		return NULL;
-	o = json_pack("{s:o, s:s}", "rich_text", rt, "color", "default");
-	if (!o)
-		return NULL;
-	if (strncmp(type, "heading_", 8) == 0)
-		json_object_set_new(o, "is_toggleable", json_false());
-	else if (strcmp(type, "to_do") == 0)
-		json_object_set_new(o, "checked", json_boolean(json_is_true(json_object_get(b, "checked"))));
-	else if (strcmp(type, "code") == 0) {
+	if (strncmp(type, "heading_", 8) == 0) {
+		o = json_pack("{s:o, s:s, s:b}", "rich_text", rt, "color", "default", "is_toggleable", 0);
+	} else if (strcmp(type, "to_do") == 0) {
+		o = json_pack("{s:o, s:s, s:b}", "rich_text", rt, "color", "default", "checked",
+			      json_is_true(json_object_get(b, "checked")));
+	} else if (strcmp(type, "code") == 0) {
 		const char *lang = json_string_value(json_object_get(b, "language"));
-		json_object_set_new(o, "caption", json_array());
-		json_object_set_new(o, "language", json_string(lang ? lang : "plain text"));
+		o = json_pack("{s:o, s:[], s:s}", "rich_text", rt, "caption", "language",
+			      lang ? lang : "plain text");
 	} else if (strcmp(type, "callout") == 0) {
-		json_object_set_new(o, "icon", json_pack("{s:s, s:s}", "type", "emoji", "emoji", "\xf0\x9f\x92\xa1"));
+		o = json_pack("{s:o, s:{s:s, s:s}, s:s}", "rich_text", rt, "icon", "type", "emoji",
+			      "emoji", "\xf0\x9f\x92\xa1", "color", "default");
+	} else {
+		o = json_pack("{s:o, s:s}", "rich_text", rt, "color", "default");
 	}
+	if (!o)
+		serr_set(e, "out of memory");
 	return o;
 }
 
@@ -348,6 +352,7 @@ static struct sim_npage *parse_page(const json_t *j, serr *e)
 	json_t *blocks = json_object_get(j, "blocks");
 	struct builder bd;
 	int64_t ms = now_ms();
+	int ok = 0;
 
 	if (!p) {
 		serr_set(e, "out of memory");
@@ -355,26 +360,29 @@ static struct sim_npage *parse_page(const json_t *j, serr *e)
 	}
 	if (!id || sim_notion_id(id, p->id) < 0) {
 		serr_set(e, "a page needs an 'id' of 32 hex digits (dashes allowed)");
-		goto fail;
+		goto out;
 	}
 	if (ct && iso8601_parse(ct, &ms) < 0) {
 		serr_set(e, "page '%s': invalid 'createdTime'", id);
-		goto fail;
+		goto out;
 	}
 	memset(&bd, 0, sizeof(bd));
 	bd.p = p;
 	iso8601_ms(ms, bd.created);
 	p->obj = page_object(p->id, title ? title : "", prop ? prop : "title", bd.created, e);
 	if (!p->obj)
-		goto fail;
+		goto out;
 	if (blocks && add_blocks(&bd, blocks, p->id, 1, 0, &p->top, &p->ntop, e) < 0) {
 		serr_wrap(e, "page '%s'", id);
-		goto fail;
+		goto out;
+	}
+	ok = 1;
+out:
+	if (!ok) {
+		page_free(p);
+		p = NULL;
 	}
 	return p;
-fail:
-	page_free(p);
-	return NULL;
 }
 
 int sim_notion_parse(const json_t *j, struct sim_notion *out, serr *e)

@@ -323,28 +323,31 @@ void sim_traffic_log(struct sim_traffic *t, const struct sim_req *rq, int status
 		if (json_array_remove(t->log, 0) == 0)
 			t->log_dropped++;
 	}
-	json_array_append_new(t->log, entry);
+	if (json_array_append_new(t->log, entry) < 0)
+		t->log_dropped++;
 }
 
 json_t *sim_traffic_stats(const struct sim_traffic *t)
 {
-	json_t *bases = json_object(), *out;
+	json_t *bases = json_object();
 
+	for (size_t i = 0; bases && i < t->nbases; i++) {
+		const struct sim_rate_base *rb = &t->bases[i];
+		if (json_object_set_new(bases, rb->base,
+					json_pack("{s:I, s:I, s:i}", "requests", (json_int_t)rb->requests,
+						  "rate_limited", (json_int_t)rb->limited,
+						  "max_per_second", rb->max_window)) < 0) {
+			json_decref(bases);
+			bases = NULL;
+		}
+	}
 	if (!bases)
 		return NULL;
-	for (size_t i = 0; i < t->nbases; i++) {
-		const struct sim_rate_base *rb = &t->bases[i];
-		json_object_set_new(bases, rb->base,
-				    json_pack("{s:I, s:I, s:i}", "requests", (json_int_t)rb->requests,
-					      "rate_limited", (json_int_t)rb->limited,
-					      "max_per_second", rb->max_window));
-	}
-	out = json_pack("{s:o, s:{s:I, s:I}, s:{s:I}, s:I, s:I}", "bases", bases, "notion",
-			"requests", (json_int_t)t->notion_requests, "rate_limited",
-			(json_int_t)t->notion_limited, "attachments", "requests",
-			(json_int_t)t->att_requests, "faults_applied", (json_int_t)t->faults_applied,
-			"log_dropped", (json_int_t)t->log_dropped);
-	return out;
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I}, s:I, s:I}", "bases", bases, "notion",
+			 "requests", (json_int_t)t->notion_requests, "rate_limited",
+			 (json_int_t)t->notion_limited, "attachments", "requests",
+			 (json_int_t)t->att_requests, "faults_applied", (json_int_t)t->faults_applied,
+			 "log_dropped", (json_int_t)t->log_dropped);
 }
 
 void sim_traffic_reset_stats(struct sim_traffic *t)

@@ -361,6 +361,7 @@ static int norm_links(struct sim_base *b, const struct sim_field *f, const json_
 	struct sim_table *lt = sim_base_table(b, f->link_table);
 	json_t *src, *arr, *x;
 	size_t i;
+	int rc = -1;
 
 	if (json_is_string(v) && (flags & SIM_NORM_TYPECAST))
 		src = json_pack("[O]", v);
@@ -369,8 +370,10 @@ static int norm_links(struct sim_base *b, const struct sim_field *f, const json_
 	else
 		return bad_value(ae, f);
 	arr = json_array();
-	if (!src || !arr)
-		goto oom;
+	if (!src || !arr) {
+		sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+		goto out;
+	}
 	json_array_foreach(src, i, x) {
 		const char *id = json_string_value(x);
 		json_t *y;
@@ -378,36 +381,33 @@ static int norm_links(struct sim_base *b, const struct sim_field *f, const json_
 		int dup = 0;
 		if (!id) {
 			bad_value(ae, f);
-			goto fail;
+			goto out;
 		}
 		if (!sim_is_id(id, "rec") && !((flags & SIM_NORM_LOAD) && *id)) {
 			sim_aterr_set(ae, 422, "INVALID_RECORD_ID",
 				      "Value \"%s\" is not a valid record ID", id);
-			goto fail;
+			goto out;
 		}
 		if (!(flags & SIM_NORM_LOAD) && (!lt || !sim_table_record(lt, id, NULL))) {
 			sim_aterr_set(ae, 422, "ROW_DOES_NOT_EXIST",
 				      "Record ID %s does not exist in table \"%s\"", id,
 				      lt ? lt->name : f->link_table);
-			goto fail;
+			goto out;
 		}
 		json_array_foreach(arr, k, y)
 			if (strcmp(json_string_value(y), id) == 0)
 				dup = 1;
-		if (!dup && json_array_append(arr, x) < 0)
-			goto oom;
+		if (!dup && json_array_append(arr, x) < 0) {
+			sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
+			goto out;
+		}
 	}
-	json_decref(src);
-	*out = json_array_size(arr) ? arr : NULL;
-	if (!*out)
-		json_decref(arr);
-	return 0;
-oom:
-	sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
-fail:
+	*out = json_array_size(arr) ? json_incref(arr) : NULL;
+	rc = 0;
+out:
 	json_decref(src);
 	json_decref(arr);
-	return -1;
+	return rc;
 }
 
 int sim_field_normalize(struct sim_base *b, struct sim_table *t, struct sim_field *f,

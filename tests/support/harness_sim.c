@@ -218,9 +218,9 @@ int harness_sim_call(struct sim *s, const char *method, const char *path_query, 
 	out->retry_after = -1;
 	buf_init(&url, 4 * 1024 * 1024);
 	if (buf_printf(&url, "%s%s", sim_url(s), path_query) < 0)
-		goto out_url;
+		goto out;
 	if (http_client_init(&c, &e) < 0)
-		goto out_url;
+		goto out;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
 	rq.url = url.data;
@@ -245,7 +245,7 @@ int harness_sim_call(struct sim *s, const char *method, const char *path_query, 
 	}
 	http_response_free(&rs);
 	http_client_free(&c);
-out_url:
+out:
 	buf_free(&url);
 	return rc;
 }
