@@ -22,6 +22,8 @@
 #include "core/util.h"
 
 #define DEFAULT_MAX_BODY (10 * 1024 * 1024)
+/* control requests carry whole bases, PDFs included */
+#define CONTROL_MAX_BODY ((size_t)1024 * 1024 * 1024)
 
 void sim_opts_init(struct sim_opts *o)
 {
@@ -317,6 +319,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	}
 	classify(rq);
+	if (rq->api == SIM_API_CONTROL)
+		rq->body.max = CONTROL_MAX_BODY;
 	return rq;
 }
 
@@ -350,7 +354,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(rq->method, sizeof(rq->method), "%s", method);
 		rq->auth = header_dup(c, MHD_HTTP_HEADER_AUTHORIZATION);
 		rq->notion_version = header_dup(c, "Notion-Version");
-		if (cl && parse_i64(cl, 0, INT64_MAX, &len) == 0 && len > s->o.max_body) {
+		if (cl && parse_i64(cl, 0, INT64_MAX, &len) == 0 && (uint64_t)len > rq->body.max) {
 			/* answer before reading a body we would refuse anyway */
 			rq->too_large = 1;
 			return serve(s, c, rq);
