@@ -45,6 +45,11 @@ $(BUILD)/gen/embedded.c: scripts/embed.sh $(EMBED)
 $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+$(BUILD)/tests/support/%.o: tests/support/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -Itests -MMD -MP -c $< -o $@
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -62,9 +67,10 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a $(LDLIBS_ALL) -lcmocka
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libscout.a
+$(BUILD)/bench/%: bench/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libscout.a $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libscout.a $(LDLIBS_ALL)
 
 test: deps
 	$(MAKE) --no-print-directory all-tests

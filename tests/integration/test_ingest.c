@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <pthread.h>
 #include <sys/stat.h>
 
 #include "config/config.h"
@@ -26,6 +25,7 @@
 #include "store/raw.h"
 #include "store/runs.h"
 #include "support/harness_db.h"
+#include "support/harness_run.h"
 #include "support/harness_sim.h"
 
 #define BASE_ID "appIngestTest0001"
@@ -208,40 +208,6 @@ static json_t *base_stats(struct fx *f)
 	return b;
 }
 
-struct worker_arg {
-	struct fx *f;
-	struct partition_list *parts;
-	size_t from, step;
-	int failures;
-	char error[SERR_MAX];
-};
-
-static void *ingest_worker(void *p)
-{
-	struct worker_arg *a = p;
-	struct store st;
-	serr e;
-
-	store_init(&st);
-	if (store_open_url(&st, buf_cstr(&a->f->url), &e) < 0) {
-		a->failures++;
-		snprintf(a->error, sizeof(a->error), "%s", e.msg);
-		return NULL;
-	}
-	for (size_t i = a->from; i < a->parts->n; i += a->step) {
-		struct buf id;
-		buf_init(&id, 128);
-		if (run_foreground(&a->f->cfg, &st, "candidate_ingest_job", a->parts->items[i].key,
-				   &id, &e) < 0) {
-			a->failures++;
-			snprintf(a->error, sizeof(a->error), "%s", e.msg);
-		}
-		buf_free(&id);
-	}
-	store_close(&st);
-	return NULL;
-}
-
 /*
  * The issue's full ingestion: 250 candidates with PDF CVs, one run per
  * partition from two workers sharing the 5 requests/s budget of the base,
@@ -250,31 +216,16 @@ static void *ingest_worker(void *p)
 static void full_ingestion_of_250_candidates_stays_under_the_rate_limit(void **state)
 {
 	struct fx *f = fx_new("ingest_rate", 250, 5);
-	struct partition_list parts;
-	struct worker_arg args[2];
-	pthread_t th[2];
 	struct raw_counts rc;
 	json_t *stats;
+	int failed;
 	serr e;
 
 	(void)state;
 	must_run(f, "sync_airtable_candidates_job", NULL);
-	partition_list_init(&parts);
-	assert_int_equal(partitions_list(&f->st, "candidates", 0, &parts, &e), 0);
-	assert_int_equal(parts.n, 250);
-	for (int i = 0; i < 2; i++) {
-		memset(&args[i], 0, sizeof(args[i]));
-		args[i].f = f;
-		args[i].parts = &parts;
-		args[i].from = (size_t)i;
-		args[i].step = 2;
-		assert_int_equal(pthread_create(&th[i], NULL, ingest_worker, &args[i]), 0);
-	}
-	for (int i = 0; i < 2; i++) {
-		pthread_join(th[i], NULL);
-		if (args[i].failures)
-			fail_msg("%d runs failed, last: %s", args[i].failures, args[i].error);
-	}
+	if (harness_run_partitions(&f->cfg, buf_cstr(&f->url), "candidate_ingest_job", "candidates",
+				   2, &failed, &e) < 0)
+		fail_msg("%d runs failed, last: %s", failed, e.msg);
 	assert_int_equal(raw_counts_get(&f->st, &rc, &e), 0);
 	assert_int_equal(rc.candidates, 250);
 	assert_true(rc.candidates_with_pdf_text > 200);
@@ -284,7 +235,6 @@ static void full_ingestion_of_250_candidates_stays_under_the_rate_limit(void **s
 	assert_int_equal(json_integer_value(json_object_get(stats, "rate_limited")), 0);
 	assert_true(json_integer_value(json_object_get(stats, "max_per_second")) <= 5);
 	json_decref(stats);
-	partition_list_free(&parts);
 	fx_free(f);
 }
 
