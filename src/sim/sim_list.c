@@ -279,8 +279,9 @@ static int parse_body(const json_t *body, struct list_opts *lo, struct sim_aterr
 			continue;
 		}
 		if (strcmp(k, "recordMetadata") == 0) {
-			if (!json_is_array(v) || json_array_size(v) != 1 ||
-			    strcmp(json_string_value(json_array_get(v, 0)) ? json_string_value(json_array_get(v, 0)) : "", "commentCount") != 0)
+			const char *what = json_string_value(json_array_get(v, 0));
+			if (!json_is_array(v) || json_array_size(v) != 1 || !what ||
+			    strcmp(what, "commentCount") != 0)
 				return invalid(ae, k);
 			lo->comment_count = 1;
 			continue;

@@ -403,6 +403,38 @@ static void the_control_api_loads_dumps_and_edits_bases(void **state)
 	harness_sim_reply_free(&r);
 }
 
+static void a_base_larger_than_the_api_body_cap_loads_through_the_control_api(void **state)
+{
+	size_t n = 12 * 1024 * 1024;
+	char *b64 = malloc(n + 1);
+	json_t *base, *rec;
+	struct harness_sim_reply r;
+	char *s;
+
+	(void)state;
+	assert_non_null(b64);
+	memset(b64, 'A', n);
+	b64[n] = '\0';
+	base = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s, s:{s:s, s:[{s:s, s:s, s:s}]}}]}]}",
+			 "id", "appLargeBase00001", "tables", "name", "Files", "fields", "name", "Name",
+			 "type", "singleLineText", "name", "File", "type", "multipleAttachments", "records",
+			 "id", "recLargeFile00001", "fields", "Name", "big", "File", "filename", "big.pdf",
+			 "type", "application/pdf", "data_base64", b64);
+	free(b64);
+	assert_non_null(base);
+	s = json_dumps(base, JSON_COMPACT);
+	json_decref(base);
+	assert_int_equal(harness_sim_call(sim, "POST", "/_sim/bases", s, NULL, NULL, 60000, &r), 0);
+	assert_int_equal(r.status, 200);
+	harness_sim_reply_free(&r);
+	free(s);
+	assert_int_equal(harness_sim_airtable(sim, "GET", "/v0/appLargeBase00001/Files/recLargeFile00001", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	rec = json_array_get(json_object_get(json_object_get(r.json, "fields"), "File"), 0);
+	assert_int_equal(json_integer_value(json_object_get(rec, "size")), (json_int_t)(n / 4 * 3));
+	harness_sim_reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +451,7 @@ int main(void)
 		T(reset_drops_pending_faults_and_bad_faults_are_refused),
 		T(the_request_log_keeps_method_path_decoded_query_status_and_base),
 		T(the_control_api_loads_dumps_and_edits_bases),
+		T(a_base_larger_than_the_api_body_cap_loads_through_the_control_api),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
