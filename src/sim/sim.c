@@ -179,7 +179,11 @@ static void airtable_front(struct sim *s, struct sim_req *rq, struct sim_resp *r
 		return;
 	}
 	if (check_bearer(s, rq, &missing) < 0) {
-		sim_resp_airtable(rs, 401, "AUTHENTICATION_REQUIRED", "Authentication required");
+		/* Airtable tells a missing token from a wrong one */
+		if (missing)
+			sim_resp_airtable(rs, 401, "AUTHENTICATION_REQUIRED", "Authentication required");
+		else
+			sim_resp_airtable(rs, 401, "UNAUTHORIZED", "Invalid authentication token");
 		return;
 	}
 	if (rq->base[0] && sim_traffic_airtable(&s->traffic, rq->base, rq->start_mono,

@@ -582,7 +582,7 @@ static void auth_and_unknown_models_get_airtable_errors(void **state)
 	harness_sim_reply_free(&r);
 	assert_int_equal(harness_sim_call(sim, "GET", B "/Talent", NULL, "wrongKey.0123456789", NULL, 0, &r), 0);
 	assert_int_equal(r.status, 401);
-	assert_string_equal(harness_sim_error_type(&r), "AUTHENTICATION_REQUIRED");
+	assert_string_equal(harness_sim_error_type(&r), "UNAUTHORIZED");
 	harness_sim_reply_free(&r);
 	expect_error("GET", "/v0/appNoSuchBase00001/Talent", NULL, 403,
 		     "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND", NULL);
