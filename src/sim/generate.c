@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/util.h"
 #include "sim/generate_internal.h"
@@ -218,34 +219,13 @@ json_t *gen_new_record(struct rng *ids, int64_t created_ms, json_t *fields)
 		      : NULL;
 }
 
-static int b64_encode(const unsigned char *d, size_t n, struct buf *out)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)d[i] << 16;
-		char q[4];
-		if (i + 1 < n)
-			v |= (unsigned)d[i + 1] << 8;
-		if (i + 2 < n)
-			v |= d[i + 2];
-		q[0] = tbl[(v >> 18) & 63];
-		q[1] = tbl[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tbl[v & 63] : '=';
-		if (buf_append(out, q, 4) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static json_t *attachment(const char *filename, const struct buf *pdf)
 {
 	struct buf b64;
 	json_t *a = NULL;
 
 	buf_init(&b64, 0);
-	if (b64_encode((const unsigned char *)pdf->data, pdf->len, &b64) == 0)
+	if (base64_encode(pdf->data, pdf->len, &b64) == 0)
 		a = json_pack("[{s:s, s:s, s:s}]", "filename", filename, "type", "application/pdf",
 			      "data_base64", b64.data ? b64.data : "");
 	buf_free(&b64);
