@@ -37,6 +37,12 @@ struct job_def {
 	int allow_all;
 	const char *tags; /* comma-separated concurrency tags, e.g. "airtable" */
 	int max_retries;
+	/*
+	 * Retry policy: attempt n waits a random time in [0, min(max, base * 2^(n-1))]
+	 * ms (exponential backoff with full jitter). 0 selects the defaults below.
+	 */
+	int retry_backoff_ms;
+	int retry_max_backoff_ms;
 	struct job_step steps[JOB_MAX_STEPS]; /* ends at the first NULL name */
 	void *(*state_new)(void);	      /* per-run private state shared by steps */
 	void (*state_free)(void *state);
@@ -45,6 +51,22 @@ struct job_def {
 extern const struct job_def job_defs[];
 extern const size_t job_defs_count;
 
+#define JOB_RETRY_BACKOFF_MS_DEFAULT 5000
+#define JOB_RETRY_MAX_BACKOFF_MS_DEFAULT 300000
+#define JOB_REGISTERED_MAX 64
+
+/*
+ * Extra definitions registered at run time (tests and benchmarks: noop, sleep, fail jobs).
+ * The definition is copied; the strings and functions it points to must stay
+ * valid for the life of the process. A name already defined is an error.
+ */
+int job_defs_register(const struct job_def *def, serr *e) SCOUT_MUST;
+
+/* Every definition, built-in then registered: i in [0, job_def_count()). */
+size_t job_def_count(void);
+const struct job_def *job_def_at(size_t i);
+
+/* Built-in or registered definition by name, NULL when unknown. */
 const struct job_def *job_def_find(const char *name);
 const char *job_partitioning_name(enum job_partitioning p);
 size_t job_def_nsteps(const struct job_def *d);
