@@ -2,6 +2,7 @@
  * The definitions table: every job scout knows, with its steps. The seed's
  * "Job Pipeline Variations" appear here as their steps come to exist.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "orchestrator/job.h"
@@ -62,12 +63,80 @@ const struct job_def job_defs[] = {
 
 const size_t job_defs_count = sizeof(job_defs) / sizeof(job_defs[0]);
 
-const struct job_def *job_def_find(const char *name)
+/* Registered definitions; entries are never removed, so pointers stay valid. */
+static struct job_def registered[JOB_REGISTERED_MAX];
+static size_t registered_n;
+static pthread_mutex_t registered_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct job_def *find_locked(const char *name)
 {
 	for (size_t i = 0; i < job_defs_count; i++)
 		if (strcmp(job_defs[i].name, name) == 0)
 			return &job_defs[i];
+	for (size_t i = 0; i < registered_n; i++)
+		if (strcmp(registered[i].name, name) == 0)
+			return &registered[i];
 	return NULL;
+}
+
+int job_defs_register(const struct job_def *def, serr *e)
+{
+	int rc = -1;
+
+	if (!def || !def->name || !*def->name)
+		return serr_set(e, "cannot register a job without a name");
+	if (job_def_nsteps(def) == 0)
+		return serr_set(e, "cannot register job '%s': it has no steps", def->name);
+	pthread_mutex_lock(&registered_mu);
+	if (find_locked(def->name)) {
+		serr_set(e, "cannot register job '%s': a job of that name exists", def->name);
+		goto out;
+	}
+	if (registered_n >= JOB_REGISTERED_MAX) {
+		serr_set(e, "cannot register job '%s': at most %d jobs can be registered",
+			 def->name, JOB_REGISTERED_MAX);
+		goto out;
+	}
+	registered[registered_n++] = *def;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&registered_mu);
+	return rc;
+}
+
+size_t job_def_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&registered_mu);
+	n = job_defs_count + registered_n;
+	pthread_mutex_unlock(&registered_mu);
+	return n;
+}
+
+const struct job_def *job_def_at(size_t i)
+{
+	const struct job_def *d = NULL;
+
+	pthread_mutex_lock(&registered_mu);
+	if (i < job_defs_count)
+		d = &job_defs[i];
+	else if (i - job_defs_count < registered_n)
+		d = &registered[i - job_defs_count];
+	pthread_mutex_unlock(&registered_mu);
+	return d;
+}
+
+const struct job_def *job_def_find(const char *name)
+{
+	const struct job_def *d;
+
+	if (!name)
+		return NULL;
+	pthread_mutex_lock(&registered_mu);
+	d = find_locked(name);
+	pthread_mutex_unlock(&registered_mu);
+	return d;
 }
 
 const char *job_partitioning_name(enum job_partitioning p)
