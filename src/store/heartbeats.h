@@ -26,6 +26,8 @@ struct heartbeat {
 	const char *started_at; /* ISO-8601 UTC */
 	const char *beat_at;	/* ISO-8601 UTC */
 	int64_t age_ms;		/* now - beat_at, by the database clock */
+	int interval_ms;	/* how often the process promised to beat */
+	int stale;		/* age_ms > HEARTBEAT_STALE_FACTOR * interval_ms */
 	const char *info_json;	/* JSON object, "{}" when none was given */
 };
 
@@ -43,6 +45,10 @@ struct heartbeat_list {
  */
 int heartbeat_beat(struct store *s, const char *component, const char *name,
 		   const char *info_json, serr *e) SCOUT_MUST;
+
+/* heartbeat_beat for a process that beats every interval_ms (> 0) instead of the default. */
+int heartbeat_beat_every(struct store *s, const char *component, const char *name,
+			 int interval_ms, const char *info_json, serr *e) SCOUT_MUST;
 
 void heartbeat_list_init(struct heartbeat_list *l);
 void heartbeat_list_free(struct heartbeat_list *l);
