@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/util.h"
 
 #define MAX_TABLES 64
@@ -76,52 +77,6 @@ static int ftype_lookup(const char *name, enum sim_ftype *out)
 	return -1;
 }
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decode base64 (standard or URL alphabet, whitespace ignored). */
-static int b64_decode(const char *s, unsigned char **out, size_t *outlen)
-{
-	size_t n = strlen(s), cap = n / 4 * 3 + 3, len = 0;
-	unsigned char *p = malloc(cap ? cap : 1);
-	unsigned acc = 0;
-	int bits = 0;
-
-	if (!p)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v;
-		if (s[i] == '=' || s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
-			continue;
-		v = b64val((unsigned char)s[i]);
-		if (v < 0) {
-			free(p);
-			return -1;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			p[len++] = (unsigned char)((acc >> bits) & 0xff);
-		}
-	}
-	*out = p;
-	*outlen = len;
-	return 0;
-}
-
 int sim_att_from_load(struct sim_base *b, const json_t *j, json_t **out, struct sim_aterr *ae)
 {
 	const char *data = json_string_value(json_object_get(j, "data_base64"));
@@ -131,7 +86,7 @@ int sim_att_from_load(struct sim_base *b, const json_t *j, json_t **out, struct 
 	blob = calloc(1, sizeof(*blob));
 	if (!blob)
 		return sim_aterr_set(ae, 500, "SERVER_ERROR", "out of memory");
-	if (b64_decode(data, &blob->data, &blob->len) < 0 || blob->len > MAX_ATTACHMENT) {
+	if (!data || base64_decode(data, &blob->data, &blob->len) < 0 || blob->len > MAX_ATTACHMENT) {
 		free(blob->data);
 		free(blob);
 		return sim_aterr_set(ae, 422, "INVALID_ATTACHMENT_OBJECT",
