@@ -115,69 +115,79 @@ void pacer_free(struct pacer *p)
 	p->fd = -1;
 }
 
-/* Read-modify-write of the shared next-slot value under the file lock. */
+/*
+ * Read-modify-write of the shared "earliest next send" time under the lock.
+ * A caller only takes a slot when that time has come, and the next one is
+ * set from the moment it was actually taken, not from a planned slot: a
+ * caller that wakes up late (a loaded machine) pushes everyone after it
+ * back instead of squeezing two requests together.
+ *   hold_until_us == 0: try to take a slot; *slot_us = now on success, or
+ *                       *slot_us = the time to wait for and 1 returned.
+ *   hold_until_us > 0:  nobody takes a slot before then.
+ */
 static int reserve(struct pacer *p, int64_t hold_until_us, int64_t *slot_us, serr *e)
 {
-	int64_t next = 0, now = mono_us(), slot;
+	int64_t next = 0, now;
 	ssize_t n;
 	int rc = -1;
 
-	if (p->fd < 0) {
-		pthread_mutex_lock(&local_lock);
-		next = p->local_next_us;
-		if (hold_until_us) {
-			if (hold_until_us > next)
-				p->local_next_us = hold_until_us;
-			slot = now;
-		} else {
-			slot = next > now ? next : now;
-			p->local_next_us = slot + p->interval_us;
-		}
-		pthread_mutex_unlock(&local_lock);
-		*slot_us = slot;
-		return 0;
-	}
-	/* flock excludes other processes; threads of this one share the fd */
 	pthread_mutex_lock(&local_lock);
-	while (flock(p->fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			pthread_mutex_unlock(&local_lock);
-			return serr_set(e, "cannot lock pacing file for '%s': %s", p->key,
-					strerror(errno));
+	if (p->fd < 0) {
+		next = p->local_next_us;
+	} else {
+		/* flock excludes other processes; the mutex the threads of this one */
+		while (flock(p->fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				pthread_mutex_unlock(&local_lock);
+				return serr_set(e, "cannot lock pacing file for '%s': %s", p->key,
+						strerror(errno));
+			}
 		}
+		n = pread(p->fd, &next, sizeof(next), 0);
+		if (n != (ssize_t)sizeof(next))
+			next = 0;
 	}
-	n = pread(p->fd, &next, sizeof(next), 0);
-	if (n != (ssize_t)sizeof(next))
-		next = 0;
-	/* a slot far in the future is left over from before a reboot */
+	now = mono_us();
+	/* a time far in the future is left over from before a reboot */
 	if (next > now + 3600 * 1000000LL)
 		next = 0;
 	if (hold_until_us) {
-		slot = now;
-		if (hold_until_us > next)
-			next = hold_until_us;
+		rc = 0;
+		if (hold_until_us <= next)
+			goto out;
+		next = hold_until_us;
+	} else if (now < next) {
+		*slot_us = next;
+		rc = 1;
+		goto out;
 	} else {
-		slot = next > now ? next : now;
-		next = slot + p->interval_us;
+		*slot_us = now;
+		next = now + p->interval_us;
 	}
-	if (pwrite(p->fd, &next, sizeof(next), 0) != (ssize_t)sizeof(next)) {
+	if (p->fd < 0) {
+		p->local_next_us = next;
+	} else if (pwrite(p->fd, &next, sizeof(next), 0) != (ssize_t)sizeof(next)) {
 		serr_set(e, "cannot write pacing file for '%s': %s", p->key, strerror(errno));
+		rc = -1;
 		goto out;
 	}
-	*slot_us = slot;
 	rc = 0;
 out:
-	flock(p->fd, LOCK_UN);
+	if (p->fd >= 0)
+		flock(p->fd, LOCK_UN);
 	pthread_mutex_unlock(&local_lock);
 	return rc;
 }
 
 int pacer_wait_slot(struct pacer *p, int64_t *slot_us, serr *e)
 {
-	if (reserve(p, 0, slot_us, e) < 0)
-		return -1;
-	sleep_us(*slot_us - mono_us());
-	return 0;
+	for (;;) {
+		int rc = reserve(p, 0, slot_us, e);
+
+		if (rc <= 0)
+			return rc;
+		sleep_us(*slot_us - mono_us());
+	}
 }
 
 int pacer_wait(struct pacer *p, serr *e)
@@ -189,7 +199,7 @@ int pacer_wait(struct pacer *p, serr *e)
 
 int pacer_hold(struct pacer *p, int64_t ms, serr *e)
 {
-	int64_t slot;
+	int64_t unused;
 
-	return reserve(p, mono_us() + ms * 1000, &slot, e);
+	return reserve(p, mono_us() + (ms > 0 ? ms : 0) * 1000 + 1, &unused, e);
 }

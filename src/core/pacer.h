@@ -1,11 +1,12 @@
 /*
  * Request pacing shared by every scout process on the machine. Airtable
  * allows 5 requests per second per base and punishes a 429 with a 30 s
- * pause, so scout never bursts: each request reserves the next free slot
- * in a small state file under $SCOUT_HOME/pace/, guarded by flock(2), and
- * sleeps until its slot. Slots are spaced 1/(rate*margin) seconds apart,
- * which keeps any 1-second window at or under the limit even with a few
- * milliseconds of jitter between processes and the server.
+ * pause, so scout never bursts: the earliest time of the next request is
+ * kept in a small state file under $SCOUT_HOME/pace/, guarded by flock(2);
+ * a caller waits until then, takes the slot and moves it one interval,
+ * 1/(rate*margin) seconds, past the moment it actually took it. Spacing
+ * from actual send times (not planned ones) keeps any 1-second window at
+ * or under the limit even when a process wakes up late on a loaded machine.
  */
 #ifndef SCOUT_CORE_PACER_H
 #define SCOUT_CORE_PACER_H
@@ -33,7 +34,7 @@ void pacer_free(struct pacer *p);
 /* Block until this caller may send one request. */
 int pacer_wait(struct pacer *p, serr *e) SCOUT_MUST;
 
-/* pacer_wait that also reports the slot it was given (CLOCK_MONOTONIC microseconds). */
+/* pacer_wait that also reports when it took its slot (CLOCK_MONOTONIC microseconds). */
 int pacer_wait_slot(struct pacer *p, int64_t *slot_us, serr *e) SCOUT_MUST;
 
 /* Nobody sends before now + ms (after a 429 or a Retry-After). */
