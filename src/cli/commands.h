@@ -12,6 +12,8 @@ int cmd_job(int argc, char **argv);	/* job list|run (cli/cmd_job.c) */
 int cmd_runs(int argc, char **argv);	/* runs [--status S] (cli/cmd_runs.c) */
 int cmd_logs(int argc, char **argv);	/* logs RUN_ID (cli/cmd_runs.c) */
 int cmd_config(int argc, char **argv);	/* config show|doc (cli/cmd_config.c) */
+int cmd_daemon(int argc, char **argv);	/* daemon [--workers N] (cli/cmd_daemon.c) */
+int cmd_doctor(int argc, char **argv);	/* doctor: health checks (cli/cmd_doctor.c) */
 int cmd_demo(int argc, char **argv);	/* demo (cli/cmd_demo.c) */
 
 #endif

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{ "logs", cmd_logs, "logs RUN_ID                the event log of one run" },
 	{ "sim", cmd_sim, "sim [--port N] [--generate SEED]  run the API simulators" },
 	{ "config", cmd_config, "config show|doc            print the configuration" },
+	{ "daemon", cmd_daemon, "daemon [--workers N]       sensors and workers under one supervisor" },
+	{ "doctor", cmd_doctor, "doctor                     check the database, processes and endpoints" },
 	{ "demo", cmd_demo, "demo                       run the main job on a generated sample base" },
 };
 
