@@ -31,7 +31,9 @@ TEST_BIN := $(UNIT:%.c=$(BUILD)/%) $(INTEG:%.c=$(BUILD)/%)
 BENCH := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH:%.c=$(BUILD)/%)
 
-.PHONY: all deps test unit asan demo bench clean check-deps compile_commands
+.PHONY: all deps test unit asan demo bench clean check-deps compile_commands all-tests
+# keep test support objects (make would delete them as intermediates)
+.SECONDARY:
 
 all: $(BUILD)/scout
 
