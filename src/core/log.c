@@ -28,6 +28,26 @@ static _Thread_local char ctx_record[LOG_CTX_MAX];
 
 static const char *level_names[] = { "debug", "info", "warn", "error" };
 
+/*
+ * A process forked while another thread holds the lock (sensor ticks are
+ * evaluated in forked children) would inherit it locked and hang on its
+ * first log line: fork() takes the lock first and both sides release it.
+ */
+static void log_fork_prepare(void)
+{
+	pthread_mutex_lock(&log_lock);
+}
+
+static void log_fork_release(void)
+{
+	pthread_mutex_unlock(&log_lock);
+}
+
+__attribute__((constructor)) static void log_fork_register(void)
+{
+	pthread_atfork(log_fork_prepare, log_fork_release, log_fork_release);
+}
+
 void log_set_level(enum log_level lvl)
 {
 	log_min = lvl;
