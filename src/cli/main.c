@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "job", cmd_job, "job list | job run JOB [--partition KEY]" },
 	{ "runs", cmd_runs, "runs [--status S] [--job J] [--partition K]" },
 	{ "logs", cmd_logs, "logs RUN_ID                the event log of one run" },
+	{ "run", cmd_run, "run cancel|retry RUN_ID [--from-failure]  cancel or re-execute a run" },
+	{ "worker", cmd_worker, "worker [--concurrency N]   claim and execute queued runs" },
 	{ "sim", cmd_sim, "sim [--port N] [--generate SEED]  run the API simulators" },
 	{ "config", cmd_config, "config show|doc            print the configuration" },
 	{ "daemon", cmd_daemon, "daemon [--workers N]       sensors and workers under one supervisor" },
