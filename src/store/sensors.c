@@ -518,7 +518,7 @@ out:
 	return rc;
 }
 
-int lease_acquire(struct store *s, const char *name, const char *holder, int ttl_ms, int *held,
+int named_lease_acquire(struct store *s, const char *name, const char *holder, int ttl_ms, int *held,
 		  serr *e)
 {
 	char what[SENSOR_NAME_MAX + 64], ttl[16];
@@ -551,7 +551,7 @@ out:
 	return rc;
 }
 
-int lease_release(struct store *s, const char *name, const char *holder, serr *e)
+int named_lease_release(struct store *s, const char *name, const char *holder, serr *e)
 {
 	const char *p[2] = { name, holder };
 
@@ -559,7 +559,7 @@ int lease_release(struct store *s, const char *name, const char *holder, serr *e
 			  2, p, NULL, e);
 }
 
-int lease_holder(struct store *s, const char *name, struct buf *holder, serr *e)
+int named_lease_holder(struct store *s, const char *name, struct buf *holder, serr *e)
 {
 	const char *p[1] = { name };
 	PGresult *r = NULL;

@@ -165,11 +165,11 @@ int sensors_latest_run_key(struct store *s, const char *job, const char *partiti
  * another holder's lease is still running. Atomic: two processes never
  * both hold it.
  */
-int lease_acquire(struct store *s, const char *name, const char *holder, int ttl_ms, int *held,
+int named_lease_acquire(struct store *s, const char *name, const char *holder, int ttl_ms, int *held,
 		  serr *e) SCOUT_MUST;
 /* Give the lease up if holder has it (a clean stop lets another take it at once). */
-int lease_release(struct store *s, const char *name, const char *holder, serr *e) SCOUT_MUST;
+int named_lease_release(struct store *s, const char *name, const char *holder, serr *e) SCOUT_MUST;
 /* The current holder of an unexpired lease into holder (empty when free). */
-int lease_holder(struct store *s, const char *name, struct buf *holder, serr *e) SCOUT_MUST;
+int named_lease_holder(struct store *s, const char *name, struct buf *holder, serr *e) SCOUT_MUST;
 
 #endif
