@@ -16,6 +16,7 @@ int cmd_worker(int argc, char **argv);	/* worker [--concurrency N] (cli/cmd_work
 int cmd_config(int argc, char **argv);	/* config show|doc (cli/cmd_config.c) */
 int cmd_daemon(int argc, char **argv);	/* daemon [--workers N] (cli/cmd_daemon.c) */
 int cmd_doctor(int argc, char **argv);	/* doctor: health checks (cli/cmd_doctor.c) */
+int cmd_sensor(int argc, char **argv);	/* sensor list|start|stop|tick|preview|ticks|reset (cli/cmd_sensor.c) */
 int cmd_demo(int argc, char **argv);	/* demo (cli/cmd_demo.c) */
 
 #endif

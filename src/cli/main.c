@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "config", cmd_config, "config show|doc            print the configuration" },
 	{ "daemon", cmd_daemon, "daemon [--workers N]       sensors and workers under one supervisor" },
 	{ "doctor", cmd_doctor, "doctor                     check the database, processes and endpoints" },
+	{ "sensor", cmd_sensor, "sensor list|start|stop|tick|preview NAME  sensors and their ticks" },
 	{ "demo", cmd_demo, "demo                       run the main job on a generated sample base" },
 };
 
