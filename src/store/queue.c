@@ -528,14 +528,14 @@ int queue_claim_next(struct store *s, const struct queue_limits *l, const char *
 		PQclear(res);
 		res = NULL;
 		if (store_exec(s, "find the next due run",
-			       "SELECT greatest(0, ceil(extract(epoch FROM min(not_before) - now())"
-			       " * 1000))::bigint FROM runs WHERE status = 'QUEUED'"
-			       " AND not_before > now()",
+			       "SELECT ceil(extract(epoch FROM min(not_before) - now()) * 1000)::bigint"
+			       " FROM runs WHERE status = 'QUEUED' AND not_before > now()",
 			       0, NULL, &res, e) < 0)
 			goto out;
 		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-		    parse_i64(PQgetvalue(res, 0, 0), 0, INT64_MAX, next_due_ms) < 0)
-			*next_due_ms = -1;
+		    parse_i64(PQgetvalue(res, 0, 0), INT64_MIN, INT64_MAX, next_due_ms) == 0 &&
+		    *next_due_ms < 0)
+			*next_due_ms = 0;
 	}
 	rc = 0;
 out:
