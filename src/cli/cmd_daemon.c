@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "core/util.h"
 #include "orchestrator/daemon.h"
+#include "orchestrator/sensor.h"
 #include "orchestrator/test_jobs.h"
 
 static volatile sig_atomic_t stop_flag, stop_now_flag, reload_flag;
@@ -75,7 +76,7 @@ int cmd_daemon(int argc, char **argv)
 	}
 	if (cli_config(&cfg) < 0)
 		return 1;
-	if (test_jobs_register_from_env(&e) < 0) {
+	if (test_jobs_register_from_env(&e) < 0 || sensor_defs_register_from_env(&e) < 0) {
 		cli_fail(&e);
 		goto out;
 	}

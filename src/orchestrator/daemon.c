@@ -18,7 +18,9 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "orchestrator/sensor.h"
 #include "orchestrator/supervisor.h"
+#include "orchestrator/worker.h"
 #include "store/heartbeats.h"
 #include "store/migrate.h"
 #include "store/store.h"
@@ -26,43 +28,27 @@
 #define LOOP_MS 100
 #define NAME_LEN 128
 
-/* Placeholders until the worker and sensor loops exist. */
-static int idle_loop(const struct config *cfg, const char *component, const char *name,
-		     volatile sig_atomic_t *stop, volatile sig_atomic_t *stop_now, serr *e)
-{
-	struct store st;
-	int64_t next = 0;
-	int rc = -1;
-
-	store_init(&st);
-	if (store_open(&st, cfg, e) < 0)
-		goto out;
-	while (!*stop && !*stop_now) {
-		if (mono_ms() >= next) {
-			if (heartbeat_beat(&st, component, name, NULL, e) < 0)
-				goto out;
-			next = mono_ms() + HEARTBEAT_INTERVAL_MS;
-		}
-		sleep_ms(LOOP_MS);
-	}
-	if (heartbeat_remove(&st, component, name, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	store_close(&st);
-	return rc;
-}
-
+/* The sensor loop finishes the ticks in flight on stop; it has no stop-now. */
 static int sensors_child(const struct config *cfg, const char *name,
 			 volatile sig_atomic_t *stop, volatile sig_atomic_t *stop_now, serr *e)
 {
-	return idle_loop(cfg, "sensors", name, stop, stop_now, e);
+	struct sensor_loop_opts o = { .name = name, .stop = stop, .max_ticks = 0 };
+
+	(void)stop_now;
+	return sensor_loop_main(cfg, &o, e);
 }
 
+/* The worker drains on stop, and releases its runs on stop_now. */
 static int worker_child(const struct config *cfg, const char *name, volatile sig_atomic_t *stop,
 			volatile sig_atomic_t *stop_now, serr *e)
 {
-	return idle_loop(cfg, "worker", name, stop, stop_now, e);
+	struct worker_opts o;
+
+	worker_opts_init(&o);
+	o.name = name;
+	o.stop = stop;
+	o.stop_now = stop_now;
+	return worker_main(cfg, &o, e);
 }
 
 /* What the daemon runs: one line per kind of child. */
