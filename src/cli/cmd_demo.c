@@ -1,8 +1,9 @@
 /*
  * `scout demo`: the main job on embedded defaults. Starts the simulator
- * with a generated sample base, points scout at it, runs the sync and
- * ingest jobs against the private cluster (or DATABASE_URL) and prints
- * what was stored.
+ * with a generated sample base, points scout at it, runs the daemon
+ * machinery (sensor loop and two workers, with short sensor intervals)
+ * against the private cluster (or DATABASE_URL) until the sensors have
+ * picked the base up and the queue is drained, and prints what was stored.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -13,11 +14,13 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "orchestrator/run.h"
+#include "orchestrator/daemon.h"
 #include "sim/generate.h"
 #include "sim/sim.h"
 #include "store/partitions.h"
+#include "store/queue.h"
 #include "store/raw.h"
+#include "store/sensors.h"
 
 #define DEMO_KEY "demo-simulator-key"
 
@@ -66,21 +69,193 @@ static int use_simulator(struct config *cfg, const char *url, const char *base_i
 	return 0;
 }
 
-static int run_step(const struct config *cfg, struct store *st, const char *job)
+#define DEMO_DEADLINE_MS (4 * 60 * 1000)
+#define DEMO_CHECK_MS 500
+#define DEMO_PROGRESS_MS 5000
+
+static const char *const demo_sensors[] = { "airtable_candidate_sensor", "airtable_job_sensor" };
+
+/* Short sensor intervals, so the sensors pick the base up at once. */
+static int demo_daemon_config(struct config *cfg, serr *e)
+{
+	if (config_set(cfg, "sensor.candidate_interval_s", "5", e) < 0 ||
+	    config_set(cfg, "sensor.job_interval_s", "5", e) < 0 ||
+	    config_set(cfg, "sensor.lease_s", "6", e) < 0 ||
+	    config_set(cfg, "queue.poll_ms", "250", e) < 0)
+		return -1;
+	return 0;
+}
+
+/* What the demo waits for, read by the daemon's idle callback. */
+struct demo_watch {
+	struct store *st;
+	char since[40]; /* the database clock when the daemon started */
+	int64_t next_check, next_print, deadline;
+	int timed_out;
+	int64_t ticked, active, ok, failed, pending;
+};
+
+static int demo_counts(struct demo_watch *w, serr *e)
+{
+	const char *p[1] = { w->since };
+	int64_t *out[5] = { &w->ticked, &w->active, &w->ok, &w->failed, &w->pending };
+	PGresult *r = NULL;
+	int rc = -1;
+
+	if (store_exec(w->st, "follow the demo's runs",
+		       "SELECT (SELECT count(DISTINCT sensor) FROM sensor_ticks"
+		       "  WHERE sensor IN ('airtable_candidate_sensor', 'airtable_job_sensor')"
+		       "  AND status IN ('SUCCESS', 'SKIPPED') AND started_at >= $1::timestamptz),"
+		       " count(*) FILTER (WHERE status IN ('QUEUED', 'STARTED', 'CANCELING')),"
+		       " count(*) FILTER (WHERE status = 'SUCCESS'),"
+		       " count(*) FILTER (WHERE status IN ('FAILURE', 'CANCELED')),"
+		       " (SELECT count(*) FROM sensor_pending)"
+		       " FROM runs WHERE created_at >= $1::timestamptz",
+		       1, p, &r, e) < 0)
+		goto out;
+	for (int i = 0; i < 5; i++)
+		if (parse_i64(PQgetvalue(r, 0, i), 0, INT64_MAX, out[i]) < 0) {
+			serr_set(e, "cannot follow the demo's runs: bad count '%s'",
+				 PQgetvalue(r, 0, i));
+			goto out;
+		}
+	rc = 0;
+out:
+	PQclear(r);
+	return rc;
+}
+
+/* Drain the daemon once both sensors ticked and every run they asked for ended. */
+static int demo_idle(void *ud)
+{
+	struct demo_watch *w = ud;
+	int64_t now = mono_ms();
+	serr e;
+
+	if (now < w->next_check)
+		return 0;
+	w->next_check = now + DEMO_CHECK_MS;
+	if (now >= w->deadline) {
+		w->timed_out = 1;
+		return 1;
+	}
+	if (store_ensure(w->st, &e) < 0 || demo_counts(w, &e) < 0) {
+		log_warn("demo: cannot read the progress", "error=\"%s\"", e.msg);
+		return 0;
+	}
+	if (now >= w->next_print) {
+		w->next_print = now + DEMO_PROGRESS_MS;
+		printf("  sensors ticked %" PRId64 "/2, runs: %" PRId64 " queued or running, %" PRId64
+		       " succeeded, %" PRId64 " failed\n",
+		       w->ticked, w->active, w->ok, w->failed);
+		fflush(stdout);
+	}
+	return w->ticked == 2 && w->active == 0 && w->pending == 0;
+}
+
+/* Enable the Airtable sensors and forget their cursors: the first tick lists everything. */
+static int demo_prepare(struct store *st, struct demo_watch *w, serr *e)
 {
 	struct buf id;
-	serr e;
-	int64_t t0 = mono_ms();
-	int rc;
+	struct run_request ats = { "sync_airtable_ats_job", NULL, NULL, NULL, 0, NULL, 0 };
+	PGresult *r = NULL;
+	int created = 0, rc = -1;
 
 	buf_init(&id, 128);
-	rc = run_foreground(cfg, st, job, NULL, &id, &e);
-	printf("  %-32s %s  run %s  %.1fs\n", job, rc == 0 ? "SUCCESS" : "FAILURE",
-	       buf_cstr(&id), (double)(mono_ms() - t0) / 1000.0);
-	if (rc < 0)
-		cli_fail(&e);
+	for (size_t i = 0; i < sizeof(demo_sensors) / sizeof(demo_sensors[0]); i++)
+		if (sensors_set_enabled(st, demo_sensors[i], 1, e) < 0 ||
+		    sensors_reset_cursor(st, demo_sensors[i], e) < 0)
+			goto out;
+	if (store_exec(st, "read the database clock", "SELECT now()::text", 0, NULL, &r, e) < 0)
+		goto out;
+	snprintf(w->since, sizeof(w->since), "%s", PQgetvalue(r, 0, 0));
+	/* the ATS table has no sensor: queue its sync for the workers */
+	if (queue_enqueue(st, &ats, &id, &created, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	PQclear(r);
 	buf_free(&id);
 	return rc;
+}
+
+static void demo_report(struct store *st, const struct demo_watch *w)
+{
+	const char *p[1] = { w->since };
+	PGresult *r = NULL;
+	serr e;
+
+	if (store_exec(st, "summarize the sensor ticks",
+		       "SELECT sensor, count(*), count(*) FILTER (WHERE status = 'SUCCESS'),"
+		       " count(*) FILTER (WHERE status = 'SKIPPED'),"
+		       " count(*) FILTER (WHERE status = 'FAILURE'), coalesce(sum(run_count), 0)"
+		       " FROM sensor_ticks WHERE started_at >= $1::timestamptz"
+		       " GROUP BY sensor ORDER BY sensor",
+		       1, p, &r, &e) < 0) {
+		cli_fail(&e);
+		return;
+	}
+	printf("\nsensor ticks:\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("  %-32s %s ticks (%s success, %s skipped, %s failed), %s runs requested\n",
+		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		       PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5));
+	PQclear(r);
+	r = NULL;
+	if (store_exec(st, "summarize the runs",
+		       "SELECT job, status, count(*) FROM runs WHERE created_at >= $1::timestamptz"
+		       " GROUP BY job, status ORDER BY job, status",
+		       1, p, &r, &e) < 0) {
+		cli_fail(&e);
+		return;
+	}
+	printf("\nruns executed by the workers:\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("  %-32s %-8s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		       PQgetvalue(r, i, 2));
+	PQclear(r);
+}
+
+/*
+ * The daemon's sensor loop and two workers, forked from this process, until
+ * the sensors have requested a run for every record and the queue is empty.
+ */
+static int run_through_daemon(struct config *cfg, struct store *st)
+{
+	struct demo_watch w;
+	struct daemon_opts o;
+	serr e;
+
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.deadline = mono_ms() + DEMO_DEADLINE_MS;
+	if (demo_daemon_config(cfg, &e) < 0 || demo_prepare(st, &w, &e) < 0)
+		goto fail;
+	daemon_opts_init(&o);
+	o.name = "demo";
+	o.workers = 2;
+	o.idle = demo_idle;
+	o.idle_ud = &w;
+	printf("daemon: sensor loop and 2 workers; sensors tick every 5 s\n");
+	fflush(stdout);
+	if (daemon_main(cfg, &o, &e) < 0 || store_ensure(st, &e) < 0 || demo_counts(&w, &e) < 0)
+		goto fail;
+	demo_report(st, &w);
+	if (w.timed_out) {
+		fprintf(stderr, "scout: the demo's runs did not finish within %d s: see `scout runs "
+				"--status QUEUED` and `scout sensor list`\n",
+			DEMO_DEADLINE_MS / 1000);
+		return -1;
+	}
+	if (w.failed) {
+		fprintf(stderr, "scout: %" PRId64 " runs failed: see `scout runs --status FAILURE`\n",
+			w.failed);
+		return -1;
+	}
+	return 0;
+fail:
+	cli_fail(&e);
+	return -1;
 }
 
 static void print_summary(struct store *st, struct sim *sim, double seconds)
@@ -117,9 +292,6 @@ static void print_summary(struct store *st, struct sim *sim, double seconds)
 
 int cmd_demo(int argc, char **argv)
 {
-	static const char *jobs[] = { "sync_airtable_candidates_job", "sync_airtable_jobs_job",
-				      "sync_airtable_ats_job", "candidate_ingest_job",
-				      "job_ingest_job" };
 	struct demo_args args;
 	struct sample_opts so;
 	struct sim_opts opts;
@@ -155,10 +327,9 @@ int cmd_demo(int argc, char **argv)
 	if (cli_store(&cfg, &st) < 0)
 		goto out;
 	have_store = 1;
-	printf("\nruns:\n");
-	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
-		if (run_step(&cfg, &st, jobs[i]) < 0)
-			goto out;
+	printf("\n");
+	if (run_through_daemon(&cfg, &st) < 0)
+		goto out;
 	print_summary(&st, sim, (double)(mono_ms() - t0) / 1000.0);
 	printf("\nnext: `scout runs` lists these runs, `scout logs RUN_ID` shows one\n");
 	rc = 0;
