@@ -1,6 +1,7 @@
 /*
  * The sensor loop and the foreground tick. The loop competes for the leader
- * lease; the leader reads every sensor's state on the database clock,
+ * lease (its keeper thread holds and renews it, sensor_keeper.c); the
+ * leader reads every sensor's state on the database clock,
  * starts a child for each enabled sensor that is due, and commits each
  * result as it arrives, so a slow or hung sensor (killed at its deadline)
  * never delays another. Each commit is conditional on the state version
@@ -18,7 +19,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "orchestrator/sensor_internal.h"
-#include "store/heartbeats.h"
 #include "store/sensors.h"
 
 #define LOOP_MAX_INFLIGHT 64
@@ -29,14 +29,14 @@ struct loop {
 	const struct config *cfg;
 	const struct sensor_loop_opts *o;
 	struct store st;
+	struct sensor_keeper keeper;
 	char holder[256];
 	const char *name;
-	int leader;
 	int db_ok;
 	long ticks; /* recorded by this loop */
 	struct sensor_child kids[LOOP_MAX_INFLIGHT];
 	int used[LOOP_MAX_INFLIGHT];
-	int64_t next_lease, next_beat, next_sched;
+	int64_t next_sched;
 };
 
 static int stop_requested(const struct loop *l)
@@ -82,40 +82,6 @@ static void db_failed(struct loop *l, const char *what, const serr *e)
 	l->db_ok = 0;
 }
 
-static void renew_lease(struct loop *l, int64_t now)
-{
-	int ttl_ms = (l->cfg->sensor_lease_s > 0 ? l->cfg->sensor_lease_s : 30) * 1000;
-	int held = 0;
-	serr e;
-
-	if (now < l->next_lease)
-		return;
-	l->next_lease = now + ttl_ms / 3;
-	if (named_lease_acquire(&l->st, SENSOR_LEADER_LEASE, l->holder, ttl_ms, &held, &e) < 0) {
-		db_failed(l, "renew the leader lease", &e);
-		held = 0;
-		l->next_lease = now + LOOP_RETRY_MS;
-	}
-	if (held != l->leader)
-		log_info(held ? "sensor loop leads" : "sensor loop no longer leads",
-			 "holder=%s", l->holder);
-	l->leader = held;
-}
-
-static void beat(struct loop *l, int64_t now)
-{
-	char info[128];
-	serr e;
-
-	if (now < l->next_beat)
-		return;
-	l->next_beat = now + HEARTBEAT_INTERVAL_MS;
-	snprintf(info, sizeof(info), "{\"leader\":%s,\"in_flight\":%d,\"ticks\":%ld}",
-		 l->leader ? "true" : "false", inflight(l), l->ticks);
-	if (heartbeat_beat_every(&l->st, "sensors", l->name, HEARTBEAT_INTERVAL_MS, info, &e) < 0)
-		db_failed(l, "write the heartbeat", &e);
-}
-
 static void spawn(struct loop *l, const struct sensor_def *d, const struct sensor_state *s)
 {
 	int slot = -1;
@@ -132,7 +98,16 @@ static void spawn(struct loop *l, const struct sensor_def *d, const struct senso
 	sensor_child_init(&l->kids[slot]);
 	if (tick_start_from(&l->kids[slot].tick, d, s, &e) < 0 ||
 	    sensor_child_spawn(&l->kids[slot], l->cfg, 0, &e) < 0) {
+		struct sensor_tick_outcome out;
+		serr ce;
+
+		/* Recorded as a FAILURE, so the sensor waits its interval before trying again. */
 		log_error("sensor tick cannot start", "sensor=%s error=%s", d->name, e.msg);
+		sensor_tick_outcome_init(&out);
+		if (sensor_commit(&l->st, l->cfg, &l->kids[slot].tick, l->holder, NULL, e.msg, &out,
+				  &ce) < 0)
+			db_failed(l, "record a sensor tick", &ce);
+		sensor_tick_outcome_free(&out);
 		sensor_child_free(&l->kids[slot]);
 		return;
 	}
@@ -282,25 +257,23 @@ static int loop_start(struct loop *l, serr *e)
 	n = sensor_defs_count();
 	for (size_t i = 0; i < n; i++) {
 		const struct sensor_def *d = sensor_def_at(i);
-		if (d && sensors_ensure(&l->st, d->name, d->default_enabled, e) < 0) {
-			store_close(&l->st);
-			return serr_wrap(e, "sensor loop");
-		}
+		if (d && sensors_ensure(&l->st, d->name, d->default_enabled, e) < 0)
+			goto fail;
 	}
+	if (sensor_keeper_start(&l->keeper, l->cfg, l->name, l->holder, e) < 0)
+		goto fail;
 	return 0;
+fail:
+	store_close(&l->st);
+	return serr_wrap(e, "sensor loop");
 }
 
 static void loop_end(struct loop *l)
 {
-	serr e;
-
 	for (int i = 0; i < LOOP_MAX_INFLIGHT; i++)
 		if (l->used[i])
 			sensor_child_free(&l->kids[i]);
-	if (l->leader && named_lease_release(&l->st, SENSOR_LEADER_LEASE, l->holder, &e) < 0)
-		log_warn("sensor loop: cannot release the leader lease", "error=%s", e.msg);
-	if (heartbeat_remove(&l->st, "sensors", l->name, &e) < 0)
-		log_warn("sensor loop: cannot remove the heartbeat", "error=%s", e.msg);
+	sensor_keeper_stop(&l->keeper);
 	store_close(&l->st);
 }
 
@@ -318,31 +291,27 @@ int sensor_loop_main(const struct config *cfg, const struct sensor_loop_opts *o,
 		goto out;
 	log_info("sensor loop started", "holder=%s sensors=%zu", l->holder, sensor_defs_count());
 	for (;;) {
-		int64_t now = mono_ms(), wake;
-		int stopping = stop_requested(l);
+		int64_t now = mono_ms(), wake = now + LOOP_WAKE_MS;
+		int stopping = stop_requested(l), leads;
 
+		atomic_store(&l->keeper.inflight, inflight(l));
+		atomic_store(&l->keeper.ticks, l->ticks);
 		if (stopping && inflight(l) == 0)
 			break;
 		if (!l->db_ok) {
 			if (store_ensure(&l->st, e) < 0) {
 				log_warn("sensor loop: database unreachable", "error=%s", e->msg);
-				l->leader = 0;
 				sleep_ms(LOOP_RETRY_MS);
 				continue;
 			}
 			l->db_ok = 1;
 		}
-		beat(l, now);
-		if (!stopping) {
-			renew_lease(l, now);
-			if (l->leader)
-				schedule(l, now);
+		leads = sensor_keeper_leads(&l->keeper);
+		if (!stopping && leads) {
+			schedule(l, now);
+			if (l->next_sched < wake)
+				wake = l->next_sched;
 		}
-		wake = now + LOOP_WAKE_MS;
-		if (!stopping && l->leader && l->next_sched < wake)
-			wake = l->next_sched;
-		if (!stopping && l->next_lease < wake)
-			wake = l->next_lease;
 		pump_children(l, now, wake);
 	}
 	log_info("sensor loop stopped", "holder=%s ticks=%ld", l->holder, l->ticks);

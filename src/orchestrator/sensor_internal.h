@@ -6,11 +6,14 @@
 #ifndef SCOUT_ORCHESTRATOR_SENSOR_INTERNAL_H
 #define SCOUT_ORCHESTRATOR_SENSOR_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "core/buf.h"
 #include "orchestrator/sensor.h"
+#include "store/store.h"
 
 /* The largest result a child may send back (a full listing of a big table). */
 #define SENSOR_RESULT_MAX ((size_t)256 * 1024 * 1024)
@@ -73,5 +76,32 @@ int sensor_child_run(struct sensor_child *c, const struct config *cfg, int previ
 int sensor_commit(struct store *st, const struct config *cfg, const struct sensor_tick_start *t,
 		  const char *holder, const struct sensor_result *res, const char *eval_error,
 		  struct sensor_tick_outcome *out, serr *e) SCOUT_MUST;
+
+/*
+ * The thread that holds the leader lease and writes the heartbeat for a
+ * sensor loop, on its own connection (sensor_keeper.c).
+ */
+struct sensor_keeper {
+	pthread_t thread;
+	const struct config *cfg;
+	struct store st;
+	char holder[256];
+	char name[128];
+	atomic_int leader;	/* 1 while the lease is ours */
+	atomic_int stop;
+	atomic_int inflight;	/* reported in the heartbeat */
+	atomic_long ticks;	/* reported in the heartbeat */
+	atomic_llong renewed_at; /* mono_ms() of the last successful renewal */
+	int db_ok;
+	int running;
+};
+
+/* Open the keeper's connection, try the lease once, start the thread. */
+int sensor_keeper_start(struct sensor_keeper *k, const struct config *cfg, const char *name,
+			const char *holder, serr *e) SCOUT_MUST;
+/* 1 while the lease is held and was renewed recently. */
+int sensor_keeper_leads(struct sensor_keeper *k);
+/* Stop the thread, release the lease, remove the heartbeat. */
+void sensor_keeper_stop(struct sensor_keeper *k);
 
 #endif
