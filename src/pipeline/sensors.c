@@ -110,7 +110,7 @@ static int eval_table(const struct sensor_eval_ctx *ctx, const char *cursor,
 	struct airtable at;
 	struct buf formula;
 	char since[32] = "", reason[160];
-	int64_t cursor_ms;
+	int64_t cursor_ms, overlap_ms;
 	size_t n = 0;
 	int at_open = 0, rc = -1;
 
@@ -125,7 +125,9 @@ static int eval_table(const struct sensor_eval_ctx *ctx, const char *cursor,
 				 cursor, ctx->def->name, ctx->def->name);
 			goto out;
 		}
-		iso8601_ms(cursor_ms - (int64_t)cfg->sensor_overlap_s * 1000, since);
+		/* A negative overlap would skip changes: never look later than the cursor. */
+		overlap_ms = cfg->sensor_overlap_s > 0 ? (int64_t)cfg->sensor_overlap_s * 1000 : 0;
+		iso8601_ms(cursor_ms - overlap_ms, since);
 		if (changed_after(ctx, names, n, since, &formula, e) < 0)
 			goto out;
 		q.formula = buf_cstr(&formula);
