@@ -105,6 +105,14 @@ static int add_worker(struct daemon *d, serr *e)
 	return supervisor_add(&d->sv, &kind_worker, name, e);
 }
 
+static int add_sensors(struct daemon *d, serr *e)
+{
+	char name[NAME_LEN + 32];
+
+	snprintf(name, sizeof(name), "%s/sensors", d->name);
+	return supervisor_add(&d->sv, &kind_sensors, name, e);
+}
+
 static int worker_count(const struct daemon *d, const struct config *cfg, serr *e)
 {
 	int n = d->o->workers >= 0 ? d->o->workers : cfg->daemon_workers;
@@ -270,14 +278,7 @@ static int daemon_start(struct daemon *d, serr *e)
 	supervisor_init(&d->sv, d->cfg, d->cfg->daemon_restart_backoff_ms);
 	d->sv.on_exit = on_child_exit;
 	d->sv.on_exit_ud = d;
-	{
-		char name[NAME_LEN + 32];
-
-		snprintf(name, sizeof(name), "%s/sensors", d->name);
-		if (supervisor_add(&d->sv, &kind_sensors, name, e) < 0)
-			return -1;
-	}
-	if (resize_workers(d, n, e) < 0)
+	if (add_sensors(d, e) < 0 || resize_workers(d, n, e) < 0)
 		return -1;
 	log_info("daemon started", "name=%s workers=%d", d->name, n);
 	return 0;
