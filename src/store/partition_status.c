@@ -150,56 +150,20 @@ void partition_status_list_free(struct partition_status_list *l)
 	partition_status_list_init(l);
 }
 
-/* stale: the latest success ran with a known input hash the partition no longer has. */
-#define STALE_EXPR                                                                      \
-	"(pr.status = 'succeeded' AND p.input_hash IS NOT NULL"                         \
-	" AND pr.success_input_hash IS NOT NULL AND pr.success_input_hash <> p.input_hash)"
-#define STATE_EXPR "CASE WHEN " STALE_EXPR " THEN 'stale' ELSE coalesce(pr.status, 'missing') END"
 #define COLUMNS                                                                         \
-	"SELECT p.key, " STATE_EXPR ", pr.last_run_id::text, pr.last_status, "          \
-	TS("pr.updated_at") ", p.input_hash"
-#define JOIN_FROM_PARTITIONS                                                            \
-	" FROM partitions p LEFT JOIN partition_runs pr"                                \
-	" ON pr.job = $1 AND pr.partition_key = p.key"                                  \
-	" WHERE p.kind = $2 AND p.deleted_at IS NULL"
-#define JOIN_FROM_RUNS                                                                  \
-	" FROM partition_runs pr JOIN partitions p"                                     \
-	" ON p.kind = $2 AND p.key = pr.partition_key AND p.deleted_at IS NULL"         \
-	" WHERE pr.job = $1"
-#define PAGE " LIMIT $3 OFFSET $4"
+	"SELECT partition_key, status, last_run_id::text, last_status, " TS("updated_at")   \
+	", input_hash FROM partition_runs WHERE job = $1 AND active"
+#define PAGE " ORDER BY partition_key LIMIT $2 OFFSET $3"
 
 /*
- * One statement per filter, so each can use its index: the unfiltered
- * and "missing" pages walk partitions in key order; the others walk
- * partition_runs (job, status, key).
+ * Make sure the job has a row per partition of its kind (the first call
+ * for a job creates them); afterwards every view reads partition_runs alone.
  */
-static const char *list_sql(const enum partition_state *filter)
+static int track(struct store *s, const char *job, const char *kind, const char *what, serr *e)
 {
-	if (!filter)
-		return COLUMNS JOIN_FROM_PARTITIONS " ORDER BY p.key" PAGE;
-	switch (*filter) {
-	case PSTATE_MISSING:
-		return COLUMNS JOIN_FROM_PARTITIONS
-			" AND (pr.partition_key IS NULL OR pr.status = 'missing')"
-			" ORDER BY p.key" PAGE;
-	case PSTATE_QUEUED:
-		return COLUMNS JOIN_FROM_RUNS " AND pr.status = 'queued'"
-			" ORDER BY pr.partition_key" PAGE;
-	case PSTATE_RUNNING:
-		return COLUMNS JOIN_FROM_RUNS " AND pr.status = 'running'"
-			" ORDER BY pr.partition_key" PAGE;
-	case PSTATE_FAILED:
-		return COLUMNS JOIN_FROM_RUNS " AND pr.status = 'failed'"
-			" ORDER BY pr.partition_key" PAGE;
-	case PSTATE_SUCCEEDED:
-		return COLUMNS JOIN_FROM_RUNS " AND pr.status = 'succeeded' AND NOT " STALE_EXPR
-			" ORDER BY pr.partition_key" PAGE;
-	case PSTATE_STALE:
-		return COLUMNS JOIN_FROM_RUNS " AND " STALE_EXPR " ORDER BY pr.partition_key" PAGE;
-	case PSTATE_COUNT:
-		break;
-	}
-	return NULL;
+	const char *p[2] = { job, kind };
+
+	return store_exec(s, what, "SELECT scout_track_partition_job($1, $2)", 2, p, NULL, e);
 }
 
 static int fill(PGresult *r, const char *what, struct partition_status_list *out, serr *e)
@@ -231,7 +195,7 @@ int partition_status_list(struct store *s, const char *job, const enum partition
 			  int limit, int64_t offset, struct partition_status_list *out, serr *e)
 {
 	char what[160], lim[16], off[24];
-	const char *p[4], *kind = NULL, *sql;
+	const char *p[4], *kind = NULL;
 	PGresult *r = NULL;
 	int rc = -1;
 
@@ -244,16 +208,18 @@ int partition_status_list(struct store *s, const char *job, const enum partition
 		return serr_set(e, "partition page of %d from %lld is out of range: use a limit "
 				   "of 1 to %d and an offset of 0 or more",
 				limit, (long long)offset, PARTITION_STATUS_LIMIT_MAX);
-	sql = list_sql(filter);
-	snprintf(what, sizeof(what), "list the %s partitions of job '%s'",
-		 filter ? partition_state_name(*filter) : "", job);
+	snprintf(what, sizeof(what), "list the %s%spartitions of job '%s'",
+		 filter ? partition_state_name(*filter) : "", filter ? " " : "", job);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(off, sizeof(off), "%lld", (long long)offset);
 	p[0] = job;
-	p[1] = kind;
-	p[2] = lim;
-	p[3] = off;
-	if (store_exec(s, what, sql, 4, p, &r, e) < 0)
+	p[1] = lim;
+	p[2] = off;
+	p[3] = filter ? partition_state_name(*filter) : NULL;
+	if (track(s, job, kind, what, e) < 0)
+		goto out;
+	if (store_exec(s, what, filter ? COLUMNS " AND status = $4" PAGE : COLUMNS PAGE,
+		       filter ? 4 : 3, p, &r, e) < 0)
 		goto out;
 	if (fill(r, what, out, e) < 0)
 		goto out;
@@ -270,7 +236,7 @@ int partition_status_get(struct store *s, const char *job, const char *key,
 			 struct partition_status_list *out, int *found, serr *e)
 {
 	char what[PARTITION_KEY_MAX + 160];
-	const char *p[3], *kind = NULL;
+	const char *p[2], *kind = NULL;
 	PGresult *r = NULL;
 	int rc = -1;
 
@@ -280,9 +246,10 @@ int partition_status_get(struct store *s, const char *job, const char *key,
 		return -1;
 	snprintf(what, sizeof(what), "read the status of partition '%s' of job '%s'", key, job);
 	p[0] = job;
-	p[1] = kind;
-	p[2] = key;
-	if (store_exec(s, what, COLUMNS JOIN_FROM_PARTITIONS " AND p.key = $3", 3, p, &r, e) < 0)
+	p[1] = key;
+	if (track(s, job, kind, what, e) < 0)
+		goto out;
+	if (store_exec(s, what, COLUMNS " AND partition_key = $2", 2, p, &r, e) < 0)
 		goto out;
 	if (fill(r, what, out, e) < 0)
 		goto out;
@@ -296,17 +263,13 @@ out:
 	return rc;
 }
 
-/*
- * The rows of partition_runs joined to the active partitions, grouped;
- * partitions without a row are missing: total minus the others.
- */
+/* Every active partition of a tracked job has its row: count the rows by status. */
 int partition_status_counts(struct store *s, const char *job,
 			    struct partition_status_counts *out, serr *e)
 {
 	char what[160];
-	const char *p[2], *kind = NULL;
+	const char *p[1], *kind = NULL;
 	PGresult *r = NULL;
-	int64_t sum = 0;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -314,35 +277,27 @@ int partition_status_counts(struct store *s, const char *job,
 		return -1;
 	snprintf(what, sizeof(what), "count the partitions of job '%s' by status", job);
 	p[0] = job;
-	p[1] = kind;
+	if (track(s, job, kind, what, e) < 0)
+		goto out;
 	if (store_exec(s, what,
-		       "SELECT 'total', count(*) FROM partitions"
-		       " WHERE kind = $2 AND deleted_at IS NULL"
-		       " UNION ALL SELECT " STATE_EXPR ", count(*)" JOIN_FROM_RUNS
-		       " GROUP BY 1",
-		       2, p, &r, e) < 0)
+		       "SELECT status, count(*) FROM partition_runs WHERE job = $1 AND active"
+		       " GROUP BY status",
+		       1, p, &r, e) < 0)
 		goto out;
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *name = PQgetvalue(r, i, 0);
 		enum partition_state st;
 		int64_t v;
 
-		if (parse_i64(PQgetvalue(r, i, 1), 0, INT64_MAX, &v) < 0) {
-			serr_set(e, "cannot %s: bad count '%s'", what, PQgetvalue(r, i, 1));
+		if (parse_i64(PQgetvalue(r, i, 1), 0, INT64_MAX, &v) < 0 ||
+		    partition_state_parse(name, &st) < 0) {
+			serr_set(e, "cannot %s: bad count '%s' of status '%s'", what,
+				 PQgetvalue(r, i, 1), name);
 			goto out;
 		}
-		if (strcmp(name, "total") == 0) {
-			out->total = v;
-			continue;
-		}
-		if (partition_state_parse(name, &st) < 0) {
-			serr_set(e, "cannot %s: unknown status '%s'", what, name);
-			goto out;
-		}
-		out->n[st] += v;
-		sum += v;
+		out->n[st] = v;
+		out->total += v;
 	}
-	out->n[PSTATE_MISSING] += out->total - sum;
 	rc = 0;
 out:
 	PQclear(r);
