@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "llm/injection.h"
+#include "llm/normalize_input.h"
 #include "llm/normalize_schema.h"
 #include "llm/prompt.h"
 
@@ -244,6 +245,79 @@ static void a_full_evidence_buffer_keeps_the_count(void **state)
 	buf_free(&text);
 }
 
+static void candidate_input_merges_airtable_and_cv_text(void **state)
+{
+	struct buf out;
+	serr e;
+
+	(void)state;
+	buf_init(&out, 0);
+	assert_int_equal(normalize_candidate_input("Full Name: Ada", "Python, 8 years", &out, &e), 0);
+	assert_string_equal(buf_cstr(&out), "Airtable profile:\nFull Name: Ada\n\n"
+					    "CV text (from the attached files):\nPython, 8 years\n");
+	buf_reset(&out);
+	assert_int_equal(normalize_candidate_input(NULL, "", &out, &e), 0);
+	assert_string_equal(buf_cstr(&out), "(the candidate record has no text)\n");
+	buf_free(&out);
+}
+
+static void an_overlong_cv_is_cut_visibly_at_a_character(void **state)
+{
+	size_t n = PROMPT_MAX_DATA + 1000;
+	char *cv = malloc(n + 1);
+	struct prompt p;
+	struct buf out, msg;
+	serr e;
+
+	(void)state;
+	assert_non_null(cv);
+	for (size_t i = 0; i + 1 < n; i += 2)
+		memcpy(cv + i, "\xc3\xa9", 2);
+	cv[n] = '\0';
+	buf_init(&out, 0);
+	assert_int_equal(normalize_candidate_input("Name: X", cv, &out, &e), 1);
+	assert_true(out.len <= PROMPT_MAX_DATA);
+	assert_non_null(strstr(buf_cstr(&out), "more bytes of CV text left out"));
+	/* Still valid UTF-8 and renderable: no replacement characters appear. */
+	assert_int_equal(prompt_load(NORMALIZE_PROMPT_CANDIDATE, &p, &e), 0);
+	buf_init(&msg, 0);
+	assert_int_equal(prompt_render_at(&p, buf_cstr(&out), FIXED_NOW, &msg, &e), 0);
+	assert_null(strstr(buf_cstr(&msg), "\xef\xbf\xbd"));
+	buf_free(&msg);
+	buf_free(&out);
+	free(cv);
+}
+
+static void fitness_input_lists_the_profile_and_the_categories(void **state)
+{
+	const char *const cats[] = { "Backend Engineering", "DevRel" };
+	json_error_t je;
+	json_t *c = json_loads("{\"professional_summary\":\"Backend engineer.\",\"seniority_level\":"
+			       "\"senior\",\"years_of_experience\":8,\"skills\":[{\"name\":\"Go\","
+			       "\"canonical\":\"go\",\"rating\":7,\"evidence\":\"5 years\"}],"
+			       "\"experiences\":[{\"company\":\"Acme\",\"title\":\"SRE\",\"start\":"
+			       "\"2020-01\",\"end\":null,\"description\":\"ran k8s\",\"domain\":null}],"
+			       "\"projects\":[],\"narratives\":{\"technical\":\"Go services.\"}}",
+			       0, &je);
+	struct buf out;
+	serr e;
+
+	(void)state;
+	assert_non_null(c);
+	buf_init(&out, 0);
+	assert_int_equal(normalize_fitness_input(c, cats, 2, &out, &e), 0);
+	assert_non_null(strstr(buf_cstr(&out), "Seniority: senior\nYears of experience: 8\n"));
+	assert_non_null(strstr(buf_cstr(&out), "- Go (7): 5 years\n"));
+	assert_non_null(strstr(buf_cstr(&out), "- SRE at Acme, 2020-01 to now: ran k8s\n"));
+	assert_non_null(strstr(buf_cstr(&out), "technical: Go services.\n"));
+	assert_non_null(strstr(buf_cstr(&out),
+			       "\nCategories to score:\n- Backend Engineering\n- DevRel\n"));
+	assert_int_equal(normalize_fitness_input(json_object_get(c, "skills"), cats, 2, &out, &e),
+			 -1);
+	buf_free(&out);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +331,9 @@ int main(void)
 		cmocka_unit_test(obfuscated_injections_are_found),
 		cmocka_unit_test(honest_cvs_are_not_flagged),
 		cmocka_unit_test(a_full_evidence_buffer_keeps_the_count),
+		cmocka_unit_test(candidate_input_merges_airtable_and_cv_text),
+		cmocka_unit_test(an_overlong_cv_is_cut_visibly_at_a_character),
+		cmocka_unit_test(fitness_input_lists_the_profile_and_the_categories),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
