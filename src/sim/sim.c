@@ -2,7 +2,7 @@
  * The simulator's server (libmicrohttpd, a thread per connection, bound to
  * 127.0.0.1) and its public API: every request goes through the same front
  * door (injected faults, body and URL caps, auth, rate limits) before the
- * Airtable, Notion, attachment or control handlers see it.
+ * Airtable, Notion, OpenRouter, attachment or control handlers see it.
  */
 #include "sim/sim_internal.h"
 
@@ -119,6 +119,8 @@ static void classify(struct sim_req *rq)
 			snprintf(rq->base, sizeof(rq->base), "%s", base);
 	} else if (strcmp(s0, "v1") == 0) {
 		rq->api = SIM_API_NOTION;
+	} else if (strcmp(s0, "api") == 0 && rq->nsegs > 1 && strcmp(rq->segs[1], "v1") == 0) {
+		rq->api = SIM_API_OPENROUTER;
 	} else if (strcmp(s0, "_sim") == 0) {
 		rq->api = rq->nsegs > 1 && strcmp(rq->segs[1], "attachments") == 0
 				  ? SIM_API_ATTACHMENT
@@ -131,7 +133,10 @@ static void classify(struct sim_req *rq)
 static void fault_response(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
 			   const struct sim_fault *f)
 {
-	int status = f->kind == SIM_FAULT_429 ? 429 : f->kind == SIM_FAULT_503 ? 503 : 500;
+	int status = f->kind == SIM_FAULT_429	? 429
+		     : f->kind == SIM_FAULT_503 ? 503
+		     : f->kind == SIM_FAULT_502 ? 502
+						: 500;
 
 	snprintf(rq->fault, sizeof(rq->fault), "%d", status);
 	if (rq->api == SIM_API_NOTION) {
@@ -153,8 +158,8 @@ static void fault_response(struct sim *s, struct sim_req *rq, struct sim_resp *r
 		sim_resp_json(rs, 429,
 			      json_pack("{s:[{s:s, s:s}]}", "errors", "error", "RATE_LIMIT_REACHED",
 					"message", "Rate limit exceeded. Please try again later"));
-	} else if (status == 503) {
-		sim_resp_airtable(rs, 503, "SERVICE_UNAVAILABLE",
+	} else if (status == 503 || status == 502) {
+		sim_resp_airtable(rs, status, "SERVICE_UNAVAILABLE",
 				  "The service is temporarily unavailable. Please retry shortly.");
 	} else {
 		sim_resp_airtable(rs, 500, "SERVER_ERROR",
@@ -258,7 +263,7 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *c, struct sim
 {
 	struct sim_resp rs;
 	struct sim_fault hit;
-	int latency = 0, faulted;
+	int latency = 0, base_latency = 0, faulted;
 	enum MHD_Result ret;
 
 	rq->answered = 1;
@@ -273,8 +278,10 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *c, struct sim
 	pthread_mutex_lock(&s->lock);
 	faulted = sim_traffic_match(&s->traffic, rq, &latency, &hit);
 	pthread_mutex_unlock(&s->lock);
-	if (latency > 0)
-		hold(s, latency);
+	if (rq->api == SIM_API_OPENROUTER)
+		base_latency = sim_openrouter_latency(&s->openrouter);
+	if (latency + base_latency > 0)
+		hold(s, latency + base_latency);
 	if (faulted && hit.kind == SIM_FAULT_TIMEOUT) {
 		snprintf(rq->fault, sizeof(rq->fault), "timeout");
 		hold(s, hit.timeout_ms);
@@ -287,6 +294,15 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *c, struct sim
 	}
 	if (latency > 0 && !faulted)
 		snprintf(rq->fault, sizeof(rq->fault), "latency");
+	if (rq->api == SIM_API_OPENROUTER) {
+		/* computed without the sim lock: PDF parsing must not stall the other APIs */
+		sim_openrouter_handle(&s->openrouter, s->api_key, rq, &rs, faulted ? &hit : NULL);
+		pthread_mutex_lock(&s->lock);
+		sim_traffic_log(&s->traffic, rq, rs.status);
+		pthread_mutex_unlock(&s->lock);
+		log_line(s, rq, rs.status);
+		goto out;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (faulted)
 		fault_response(s, rq, &rs, &hit);
@@ -409,6 +425,7 @@ static void sim_free(struct sim *s)
 	sim_notion_free(&s->notion);
 	sim_iters_free(&s->iters);
 	sim_traffic_free(&s->traffic);
+	sim_openrouter_free(&s->openrouter);
 	free(s->api_key);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
@@ -447,7 +464,8 @@ struct sim *sim_start(const struct sim_opts *o, serr *e)
 	rand_hex(s->secret, 32);
 	sim_notion_init(&s->notion);
 	sim_iters_init(&s->iters);
-	if (!s->api_key || sim_traffic_init(&s->traffic) < 0) {
+	if (!s->api_key || sim_traffic_init(&s->traffic) < 0 ||
+	    sim_openrouter_init(&s->openrouter) < 0) {
 		sim_free(s);
 		serr_set(e, "out of memory");
 		return NULL;
@@ -689,7 +707,16 @@ json_t *sim_stats(struct sim *s)
 	pthread_mutex_lock(&s->lock);
 	out = sim_traffic_stats(&s->traffic);
 	pthread_mutex_unlock(&s->lock);
+	if (out && json_object_set_new(out, "openrouter", sim_openrouter_stats(&s->openrouter)) < 0) {
+		json_decref(out);
+		out = NULL;
+	}
 	return out;
+}
+
+json_t *sim_llm_requests(struct sim *s)
+{
+	return sim_openrouter_recent(&s->openrouter);
 }
 
 void sim_stats_reset(struct sim *s)
@@ -697,14 +724,17 @@ void sim_stats_reset(struct sim *s)
 	pthread_mutex_lock(&s->lock);
 	sim_traffic_reset_stats(&s->traffic);
 	pthread_mutex_unlock(&s->lock);
+	sim_openrouter_reset_stats(&s->openrouter);
 }
 
 json_t *sim_config_json(struct sim *s)
 {
 	json_t *o;
+	int llm_latency = sim_openrouter_latency(&s->openrouter);
 
 	pthread_mutex_lock(&s->lock);
-	o = json_pack("{s:i, s:f, s:i, s:i, s:f, s:f, s:i}", "penalty_ms", s->o.penalty_ms,
+	o = json_pack("{s:i, s:f, s:i, s:i, s:f, s:f, s:i, s:i}", "llm_latency_ms", llm_latency,
+		      "penalty_ms", s->o.penalty_ms,
 		      "airtable_rate", s->o.airtable_rate, "offset_ttl_ms", s->o.offset_ttl_ms,
 		      "attachment_ttl_ms", s->o.attachment_ttl_ms, "notion_rate", s->o.notion_rate,
 		      "notion_burst", s->o.notion_burst > 0 ? s->o.notion_burst : s->o.notion_rate,
@@ -729,7 +759,7 @@ static int num_member(const json_t *j, const char *key, double min, double max, 
 
 int sim_configure(struct sim *s, const json_t *cfg, serr *e)
 {
-	double penalty, rate, ttl, att_ttl, nrate, nburst;
+	double penalty, rate, ttl, att_ttl, nrate, nburst, llm_latency;
 	const char *key;
 	json_t *v;
 	int rc = -1;
@@ -738,7 +768,8 @@ int sim_configure(struct sim *s, const json_t *cfg, serr *e)
 		return serr_set(e, "the configuration must be a JSON object");
 	json_object_foreach((json_t *)cfg, key, v) {
 		static const char *known[] = { "penalty_ms", "airtable_rate", "offset_ttl_ms",
-					       "attachment_ttl_ms", "notion_rate", "notion_burst" };
+					       "attachment_ttl_ms", "notion_rate", "notion_burst",
+					       "llm_latency_ms" };
 		int ok = 0;
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(key, known[i]) == 0)
@@ -753,13 +784,16 @@ int sim_configure(struct sim *s, const json_t *cfg, serr *e)
 	att_ttl = s->o.attachment_ttl_ms;
 	nrate = s->o.notion_rate;
 	nburst = s->o.notion_burst;
+	llm_latency = sim_openrouter_latency(&s->openrouter);
 	if (num_member(cfg, "penalty_ms", 0, 3600000, &penalty, e) < 0 ||
 	    num_member(cfg, "airtable_rate", 0.1, 100000, &rate, e) < 0 ||
 	    num_member(cfg, "offset_ttl_ms", 1, 86400000, &ttl, e) < 0 ||
 	    num_member(cfg, "attachment_ttl_ms", 1, 86400000 * 7.0, &att_ttl, e) < 0 ||
 	    num_member(cfg, "notion_rate", 0.1, 100000, &nrate, e) < 0 ||
-	    num_member(cfg, "notion_burst", 0, 100000, &nburst, e) < 0)
+	    num_member(cfg, "notion_burst", 0, 100000, &nburst, e) < 0 ||
+	    num_member(cfg, "llm_latency_ms", 0, 600000, &llm_latency, e) < 0)
 		goto out;
+	sim_openrouter_set_latency(&s->openrouter, (int)llm_latency);
 	s->o.penalty_ms = (int)penalty;
 	s->o.airtable_rate = rate;
 	s->o.offset_ttl_ms = (int)ttl;

@@ -85,6 +85,13 @@ enum sim_fault_kind {
 	SIM_FAULT_EXPIRE_OFFSETS, /* every list offset handed out so far expires now */
 	SIM_FAULT_LATENCY,	/* answer normally after latency_ms */
 	SIM_FAULT_RESET,	/* drop every pending fault */
+	/* OpenRouter (/api/v1) answers; on /v0 and /v1 they answer 500 (502 answers 502) */
+	SIM_FAULT_502,		/* provider error, {"error":{"code":502,...}} */
+	SIM_FAULT_402,		/* out of credits */
+	SIM_FAULT_ERROR_BODY,	/* status 200 whose body carries "error" */
+	SIM_FAULT_TRUNCATED,	/* the answer cut in half, finish_reason "length" */
+	SIM_FAULT_INVALID_JSON, /* the answer wrapped in prose: not JSON */
+	SIM_FAULT_EMPTY_CONTENT, /* an empty answer */
 };
 
 struct sim_fault {
@@ -120,9 +127,16 @@ void sim_stats_reset(struct sim *s);
 
 /*
  * Change limits while running: {"penalty_ms", "airtable_rate",
- * "offset_ttl_ms", "attachment_ttl_ms", "notion_rate", "notion_burst"}
- * (each optional). Clears running penalties and the limiter's window.
+ * "offset_ttl_ms", "attachment_ttl_ms", "notion_rate", "notion_burst",
+ * "llm_latency_ms"} (each optional). Clears running penalties and the
+ * limiter's window. llm_latency_ms delays every /api/v1 answer (benchmarks).
  */
 int sim_configure(struct sim *s, const json_t *cfg, serr *e) SCOUT_MUST;
+
+/*
+ * The last chat completion request bodies the OpenRouter simulator
+ * received (new reference), oldest first, file data replaced by its size.
+ */
+json_t *sim_llm_requests(struct sim *s);
 
 #endif

@@ -18,7 +18,14 @@
 
 #define SIM_MAX_SEGS 16
 
-enum sim_api { SIM_API_NONE = 0, SIM_API_AIRTABLE, SIM_API_NOTION, SIM_API_ATTACHMENT, SIM_API_CONTROL };
+enum sim_api {
+	SIM_API_NONE = 0,
+	SIM_API_AIRTABLE,
+	SIM_API_NOTION,
+	SIM_API_ATTACHMENT,
+	SIM_API_CONTROL,
+	SIM_API_OPENROUTER
+};
 
 struct sim_req {
 	char *raw;		/* request target as received: path?query */

@@ -14,6 +14,7 @@
 #include "sim/sim_http.h"
 #include "sim/sim_iter.h"
 #include "sim/sim_notion.h"
+#include "sim/sim_openrouter.h"
 #include "sim/sim_traffic.h"
 
 #define SIM_MAX_BASES 64
@@ -35,6 +36,7 @@ struct sim {
 	struct sim_notion notion;
 	struct sim_iters iters;
 	struct sim_traffic traffic;
+	struct sim_openrouter openrouter; /* has its own lock */
 };
 
 struct sim_base *sim_find_base(struct sim *s, const char *id);

@@ -20,6 +20,12 @@ static const struct {
 	{ "expire_offsets", SIM_FAULT_EXPIRE_OFFSETS },
 	{ "latency", SIM_FAULT_LATENCY },
 	{ "reset", SIM_FAULT_RESET },
+	{ "502", SIM_FAULT_502 },
+	{ "402", SIM_FAULT_402 },
+	{ "error_body", SIM_FAULT_ERROR_BODY },
+	{ "truncated", SIM_FAULT_TRUNCATED },
+	{ "invalid_json", SIM_FAULT_INVALID_JSON },
+	{ "empty_content", SIM_FAULT_EMPTY_CONTENT },
 };
 
 static const char *kind_name(enum sim_fault_kind k)
@@ -77,7 +83,8 @@ int sim_fault_parse(struct sim_fault *f, const json_t *j, serr *e)
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0]))
 		return serr_set(e, "unknown fault kind '%s' (429, 503, 500, timeout, expire_offsets, "
-				   "latency, reset)",
+				   "latency, reset, 502, 402, error_body, truncated, invalid_json, "
+				   "empty_content)",
 				kind);
 	sim_fault_init(f, kinds[i].kind);
 	if (int_member(j, "count", 1, 1000000, &f->count, e) < 0 ||
@@ -300,6 +307,8 @@ static const char *api_name(enum sim_api a)
 		return "attachment";
 	case SIM_API_CONTROL:
 		return "control";
+	case SIM_API_OPENROUTER:
+		return "openrouter";
 	default:
 		return "other";
 	}
