@@ -10,6 +10,13 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/*
+ * A JSON number as smallint when it is whole (8 and 8.0 alike), else NULL,
+ * which the NOT NULL column refuses: a fraction is never rounded away.
+ */
+#define WHOLE(expr) \
+	"CASE WHEN (" expr ")::numeric % 1 = 0 THEN (" expr ")::numeric::smallint END"
+
 #define RECORD_ID_MAX 256
 #define MODEL_MAX 190
 #define HASH_MAX 72
@@ -209,7 +216,7 @@ static const struct stmt candidate_stmts[] = {
 	{ "DELETE FROM candidate_projects WHERE record_id = $1", 1 },
 	{ "DELETE FROM candidate_attributes WHERE record_id = $1", 1 },
 	{ "INSERT INTO candidate_skills (record_id, canonical, name, rating, evidence, position)"
-	  " SELECT $1, x->>'canonical', x->>'name', (x->>'rating')::smallint, x->>'evidence',"
+	  " SELECT $1, x->>'canonical', x->>'name', " WHOLE("x->>'rating'") ", x->>'evidence',"
 	  " (i - 1)::int FROM jsonb_array_elements($2::jsonb->'skills') WITH ORDINALITY AS t(x, i)",
 	  2 },
 	{ "INSERT INTO candidate_experiences (record_id, position, company, title, start_month,"
@@ -582,7 +589,7 @@ int role_fitness_replace(struct store *s, const char *record_id, const char *mod
 		{ "DELETE FROM candidate_role_fitness WHERE record_id = $1", 1 },
 		{ "INSERT INTO candidate_role_fitness (record_id, category, score, reason, model,"
 		  " prompt_version)"
-		  " SELECT $1, x->>'category', (x->>'score')::smallint, x->>'reason', $3, $4::int"
+		  " SELECT $1, x->>'category', " WHOLE("x->>'score'") ", x->>'reason', $3, $4::int"
 		  " FROM jsonb_array_elements($2::jsonb->'fitness') AS t(x)",
 		  4 },
 	};

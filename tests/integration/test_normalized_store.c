@@ -222,11 +222,19 @@ static void a_candidate_round_trips_with_its_child_rows(void **state)
 
 	/* A second normalization replaces the child rows instead of adding to them. */
 	assert_int_equal(json_array_remove(json_object_get(a, "skills"), 2), 0);
+	/* 8.0 is an integer to JSON Schema, and so to the store. */
+	assert_int_equal(json_object_set_new(json_array_get(json_object_get(a, "skills"), 1),
+					     "rating", json_real(8.0)),
+			 0);
 	assert_int_equal(json_object_set_new(a, "compensation", json_null()), 0);
 	store_candidate(&f->s, "recA", a, "hash2");
 	assert_int_equal(count(&f->s, "SELECT count(*) FROM candidate_skills WHERE record_id = $1",
 			       "recA"),
 			 2);
+	assert_int_equal(count(&f->s, "SELECT rating FROM candidate_skills WHERE record_id = $1"
+				      " AND canonical = 'postgresql'",
+			       "recA"),
+			 8);
 	assert_int_equal(count(&f->s, "SELECT count(*) FROM normalized_candidates WHERE "
 				      "record_id = $1 AND comp_min_annual_usd IS NULL"
 				      " AND input_hash = 'hash2'",
@@ -269,6 +277,12 @@ static void a_failed_replace_leaves_the_previous_data_intact(void **state)
 				      "record_id = $1",
 			       "recB"),
 			 2);
+	/* A fractional rating is refused, not rounded. */
+	assert_int_equal(json_object_set_new(json_array_get(json_object_get(bad, "skills"), 2),
+					     "rating", json_real(7.5)),
+			 0);
+	assert_int_equal(normalized_candidate_replace(&f->s, &in, &e), -1);
+	assert_non_null(strstr(e.msg, "rating"));
 	/* Inside someone else's transaction the replace refuses rather than commit it. */
 	assert_int_equal(store_begin(&f->s, &e), 0);
 	in.normalized = good;
@@ -369,7 +383,7 @@ static void role_fitness_is_replaced_and_read_by_score(void **state)
 	json_t *a = js(candidate_v1);
 	json_t *fit1 = js("{\"fitness\":[{\"category\":\"Backend\",\"score\":70,\"reason\":\"r1\"},"
 			  "{\"category\":\"Data\",\"score\":90,\"reason\":\"r2\"}]}");
-	json_t *fit2 = js("{\"fitness\":[{\"category\":\"Backend\",\"score\":55,\"reason\":\"r3\"}]}");
+	json_t *fit2 = js("{\"fitness\":[{\"category\":\"Backend\",\"score\":55.0,\"reason\":\"r3\"}]}");
 	struct role_fitness_list l = { 0 };
 	serr e;
 
