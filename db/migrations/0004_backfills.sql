@@ -257,6 +257,10 @@ CREATE TABLE backfills (
     num_selected        bigint NOT NULL DEFAULT 0,
     num_queued          bigint NOT NULL DEFAULT 0,  -- runs this backfill created
     num_already_pending bigint NOT NULL DEFAULT 0,  -- partitions that had a queued or running run
+    -- the runs' outcome, kept once COMPLETED or FAILED (nothing changes after)
+    num_succeeded       bigint,
+    num_failed          bigint,
+    num_canceled        bigint,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     ended_at            timestamptz
