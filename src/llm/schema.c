@@ -310,7 +310,6 @@ int schema_keyword_in(const char *k, const char *const *list, size_t n)
 	return 0;
 }
 
-
 static int keywords_known(struct vctx *c, const json_t *schema)
 {
 	const char *k;
