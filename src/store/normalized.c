@@ -22,7 +22,7 @@
 #define HASH_MAX 72
 #define EVIDENCE_MAX 4000
 
-/* ---- shared helpers ---- */
+/* ---- common parts ---- */
 
 /* Copy src into dst, cut (when too long) at a UTF-8 character boundary. */
 static void copy_utf8(char *dst, size_t dstsz, const char *src)
