@@ -13,6 +13,9 @@ int cmd_runs(int argc, char **argv);	/* runs [--status S] (cli/cmd_runs.c) */
 int cmd_logs(int argc, char **argv);	/* logs RUN_ID (cli/cmd_runs.c) */
 int cmd_run(int argc, char **argv);	/* run cancel|retry RUN_ID (cli/cmd_runs.c) */
 int cmd_worker(int argc, char **argv);	/* worker [--concurrency N] (cli/cmd_worker.c) */
+int cmd_partitions(int argc, char **argv); /* partitions JOB [--status S] (cli/cmd_partitions.c) */
+int cmd_backfill(int argc, char **argv);   /* backfill JOB ... | cancel|resume|status ID (cli/cmd_backfill.c) */
+int cmd_backfills(int argc, char **argv);  /* backfills [--limit N] (cli/cmd_backfill.c) */
 int cmd_config(int argc, char **argv);	/* config show|doc (cli/cmd_config.c) */
 int cmd_daemon(int argc, char **argv);	/* daemon [--workers N] (cli/cmd_daemon.c) */
 int cmd_doctor(int argc, char **argv);	/* doctor: health checks (cli/cmd_doctor.c) */
