@@ -25,14 +25,20 @@ UPDATE runs r SET status = 'FAILURE', ended_at = now(),
    AND EXISTS (SELECT 1 FROM runs o WHERE o.job = r.job AND o.partition_key = r.partition_key
                AND o.status IN ('QUEUED', 'STARTED') AND (o.created_at, o.id) > (r.created_at, r.id));
 
+-- Every run passes through QUEUED and STARTED, leaving dead entries in the
+-- partial indexes below: vacuum the table often.
+ALTER TABLE runs SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
+
 -- At most one QUEUED or STARTED run per partition of a job: queue_enqueue
 -- relies on this index (ON CONFLICT DO NOTHING), never on a check-then-insert.
 CREATE UNIQUE INDEX runs_partition_active_idx ON runs (job, partition_key)
     WHERE status IN ('QUEUED', 'STARTED') AND partition_key IS NOT NULL;
--- The claim: QUEUED runs by priority, then age.
-CREATE INDEX runs_claim_idx ON runs (priority DESC, created_at) WHERE status = 'QUEUED';
--- When the next backed-off run becomes due.
-CREATE INDEX runs_due_idx ON runs (not_before) WHERE status = 'QUEUED';
+-- The claim: QUEUED runs by priority, then age. It is the only index on
+-- QUEUED runs, so the claim never sorts them (an index on not_before would
+-- tempt the planner to, whenever its statistics are stale); not_before is
+-- included for the "when is the next run due" scan.
+CREATE INDEX runs_claim_idx ON runs (priority DESC, created_at) INCLUDE (not_before)
+    WHERE status = 'QUEUED';
 -- The reaper and the concurrency counts: running runs only.
 CREATE INDEX runs_lease_idx ON runs (lease_expires_at) WHERE status IN ('STARTED', 'CANCELING');
 CREATE INDEX runs_backfill_idx ON runs (backfill_id, status) WHERE backfill_id IS NOT NULL;
@@ -87,68 +93,128 @@ CREATE TRIGGER runs_requeue_notify AFTER UPDATE OF status ON runs
     FOR EACH ROW WHEN (NEW.status = 'QUEUED' AND OLD.status IS DISTINCT FROM 'QUEUED')
     EXECUTE FUNCTION scout_notify_queued();
 
--- Claim one run for a worker. p_run_id NULL: the first QUEUED run that is
--- due, by priority then age, whose tags are under their limits while fewer
--- than p_max_running (0: no limit) runs are STARTED. p_run_id set: that run
--- if it is still QUEUED (a foreground run, which does not wait for limits).
--- Claims serialize on one transaction-level advisory lock, so two workers
--- can never both take the last slot of a tag; each statement after the
--- lock sees every claim committed before it (READ COMMITTED, VOLATILE).
-CREATE FUNCTION scout_claim_run(p_worker text, p_owner text, p_lease_ms int,
-                                p_max_running int, p_tag_limits jsonb, p_run_id uuid)
-RETURNS TABLE (c_id text, c_job text, c_partition_key text, c_attempt int,
-               c_max_attempts int, c_resume_from_step text, c_tags text)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    v_full text[];
-    v_id uuid;
+-- Mark a run taken by a worker: STARTED under p_owner's lease, a new
+-- attempt row and the RUN_START event.
+CREATE FUNCTION scout_take_run(p_id uuid, p_worker text, p_owner text, p_lease_ms int)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    IF p_run_id IS NULL THEN
-        PERFORM pg_advisory_xact_lock(7364528301);
-        IF p_max_running > 0 AND (SELECT count(*) FROM runs r
-                                   WHERE r.status IN ('STARTED', 'CANCELING')) >= p_max_running THEN
-            RETURN;
-        END IF;
-        SELECT coalesce(array_agg(l.key), '{}') INTO v_full
-          FROM jsonb_each_text(coalesce(p_tag_limits, '{}'::jsonb)) l
-         WHERE (SELECT count(*) FROM runs r WHERE r.status IN ('STARTED', 'CANCELING')
-                   AND r.concurrency_tags @> ARRAY[l.key]) >= l.value::int;
-        SELECT r.id INTO v_id FROM runs r
-         WHERE r.status = 'QUEUED' AND r.not_before <= now()
-           AND NOT (r.concurrency_tags && v_full)
-         ORDER BY r.priority DESC, r.created_at
-         LIMIT 1 FOR UPDATE SKIP LOCKED;
-    ELSE
-        SELECT r.id INTO v_id FROM runs r
-         WHERE r.id = p_run_id AND r.status = 'QUEUED' FOR UPDATE SKIP LOCKED;
-    END IF;
-    IF v_id IS NULL THEN
-        RETURN;
-    END IF;
     UPDATE runs r SET status = 'STARTED', lease_owner = p_owner, worker = p_worker,
            lease_expires_at = now() + p_lease_ms * interval '1 millisecond',
            heartbeat_at = now(), started_at = now(), ended_at = NULL, error = NULL
-     WHERE r.id = v_id;
+     WHERE r.id = p_id;
     INSERT INTO run_attempts (run_id, attempt, worker, lease_owner, status)
-    SELECT r.id, r.attempt, p_worker, p_owner, 'STARTED' FROM runs r WHERE r.id = v_id;
+    SELECT r.id, r.attempt, p_worker, p_owner, 'STARTED' FROM runs r WHERE r.id = p_id;
     INSERT INTO run_events (run_id, type, level, metadata)
     SELECT r.id, 'RUN_START', 'info',
            jsonb_build_object('attempt', r.attempt, 'max_attempts', r.max_attempts,
                               'worker', p_worker)
-      FROM runs r WHERE r.id = v_id;
-    RETURN QUERY SELECT r.id::text, r.job, r.partition_key, r.attempt, r.max_attempts,
-                        r.resume_from_step, r.tags::text
-                   FROM runs r WHERE r.id = v_id;
+      FROM runs r WHERE r.id = p_id;
+END
+$$;
+
+-- Claim one run for a worker. p_run_id NULL: the first QUEUED run that is
+-- due, by priority then age, whose tags are under their limits while fewer
+-- than p_max_running (0: no limit) runs are STARTED. p_run_id set: that run
+-- if it is still QUEUED (a foreground run, which does not wait for limits).
+--
+-- Limits hold over every worker: the run is taken optimistically (row lock
+-- with SKIP LOCKED, status STARTED, attempt and event rows), then, only
+-- when a limit applies to it, the claim takes one transaction-level
+-- advisory lock and counts the running runs again (a fresh snapshot under
+-- READ COMMITTED in a VOLATILE function: every claim committed before the
+-- lock, plus this one). Over a limit, the subtransaction is rolled back and
+-- the next candidate is tried. The lock is held only for those counts and
+-- the commit, so claims of limited runs serialize briefly and claims of
+-- unlimited runs not at all.
+CREATE FUNCTION scout_claim_run(p_worker text, p_owner text, p_lease_ms int,
+                                p_max_running int, p_tag_limits jsonb, p_run_id uuid)
+RETURNS TABLE (c_id text, c_job text, c_partition_key text, c_attempt int,
+               c_max_attempts int, c_resume_from_step text, c_tags text)
+LANGUAGE plpgsql VOLATILE
+-- plain index scans mark the entries of ended runs dead as they pass them;
+-- bitmap scans would wade through every run since the last vacuum
+SET enable_bitmapscan = off
+AS $$
+DECLARE
+    v_limits jsonb := coalesce(p_tag_limits, '{}'::jsonb);
+    v_full text[] := '{}';
+    v_tags text[];
+    v_limited text[];
+    v_id uuid;
+    v_try int;
+BEGIN
+    IF p_run_id IS NOT NULL THEN
+        v_limits := '{}'::jsonb;
+        p_max_running := 0;
+    ELSIF v_limits <> '{}'::jsonb THEN
+        -- tags at their limit by a count without the lock: it steers the
+        -- choice of candidate; the count under the lock decides
+        SELECT coalesce(array_agg(l.key), '{}') INTO v_full
+          FROM jsonb_each_text(v_limits) l
+         WHERE (SELECT count(*) FROM runs r WHERE r.status IN ('STARTED', 'CANCELING')
+                   AND r.concurrency_tags @> ARRAY[l.key]) >= l.value::int;
+    END IF;
+    FOR v_try IN 1..3 LOOP
+        v_id := NULL;
+        IF p_run_id IS NULL THEN
+            SELECT r.id, r.concurrency_tags INTO v_id, v_tags FROM runs r
+             WHERE r.status = 'QUEUED' AND r.not_before <= now()
+               AND NOT (r.concurrency_tags && v_full)
+             ORDER BY r.priority DESC, r.created_at
+             LIMIT 1 FOR UPDATE SKIP LOCKED;
+        ELSE
+            SELECT r.id, r.concurrency_tags INTO v_id, v_tags FROM runs r
+             WHERE r.id = p_run_id AND r.status = 'QUEUED' FOR UPDATE SKIP LOCKED;
+        END IF;
+        IF v_id IS NULL THEN
+            RETURN;
+        END IF;
+        SELECT coalesce(array_agg(k), '{}') INTO v_limited
+          FROM jsonb_object_keys(v_limits) k WHERE k = ANY (v_tags);
+        IF p_max_running > 0 OR cardinality(v_limited) > 0 THEN
+            BEGIN
+                PERFORM scout_take_run(v_id, p_worker, p_owner, p_lease_ms);
+                PERFORM pg_advisory_xact_lock(7364528301);
+                IF p_max_running > 0 AND (SELECT count(*) FROM runs r
+                        WHERE r.status IN ('STARTED', 'CANCELING')) > p_max_running THEN
+                    RAISE EXCEPTION USING ERRCODE = 'SQ001', MESSAGE = 'global limit';
+                END IF;
+                IF EXISTS (SELECT 1 FROM jsonb_each_text(v_limits) l
+                            WHERE l.key = ANY (v_limited)
+                              AND (SELECT count(*) FROM runs r
+                                    WHERE r.status IN ('STARTED', 'CANCELING')
+                                      AND r.concurrency_tags @> ARRAY[l.key]) > l.value::int) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'SQ002', MESSAGE = 'tag limit';
+                END IF;
+            EXCEPTION
+                WHEN SQLSTATE 'SQ001' THEN
+                    RETURN;
+                WHEN SQLSTATE 'SQ002' THEN
+                    v_full := v_full || v_limited;
+                    CONTINUE;
+            END;
+        ELSE
+            -- no limit applies: no lock and no subtransaction
+            PERFORM scout_take_run(v_id, p_worker, p_owner, p_lease_ms);
+        END IF;
+        RETURN QUERY SELECT r.id::text, r.job, r.partition_key, r.attempt, r.max_attempts,
+                            r.resume_from_step, r.tags::text
+                       FROM runs r WHERE r.id = v_id;
+        RETURN;
+    END LOOP;
 END
 $$;
 
 -- Record how an attempt ended, only while p_owner holds the lease. FAILURE
 -- with attempts left (and p_retry_ms not NULL) re-queues the run after
 -- p_retry_ms; a CANCELING run ends CANCELED unless every step succeeded.
+-- p_step (NULL: none) is the last step's end, recorded first (run_steps and
+-- its STEP_<p_step_status> event) so a run's end costs one round trip.
 -- Returns the run's new status, or NULL when the lease is no longer held
 -- (the reaper took the run back: this attempt must not record anything).
 CREATE FUNCTION scout_finish_run(p_id uuid, p_owner text, p_status text, p_error text,
-                                 p_retry_ms int, p_metadata jsonb)
+                                 p_retry_ms int, p_metadata jsonb, p_step text,
+                                 p_step_status text, p_step_message text, p_step_metadata jsonb)
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_old text;
@@ -161,6 +227,17 @@ BEGIN
       FROM runs r WHERE r.id = p_id AND r.lease_owner = p_owner FOR UPDATE;
     IF NOT FOUND OR v_old NOT IN ('STARTED', 'CANCELING') THEN
         RETURN NULL;
+    END IF;
+    IF p_step IS NOT NULL THEN
+        INSERT INTO run_steps (run_id, step, status, ended_at, error)
+        VALUES (p_id, p_step, p_step_status, now(),
+                CASE p_step_status WHEN 'FAILURE' THEN p_step_message END)
+        ON CONFLICT (run_id, step) DO UPDATE SET status = EXCLUDED.status, ended_at = now(),
+               error = EXCLUDED.error;
+        INSERT INTO run_events (run_id, type, step, level, message, metadata)
+        VALUES (p_id, 'STEP_' || p_step_status, p_step,
+                CASE p_step_status WHEN 'FAILURE' THEN 'error' ELSE 'info' END,
+                p_step_message, p_step_metadata);
     END IF;
     v_new := CASE
         WHEN v_old = 'CANCELING' AND p_status <> 'SUCCESS' THEN 'CANCELED'

@@ -143,16 +143,35 @@ static int skip_steps(struct job_ctx *ctx, const struct queue_claim *c, size_t s
 	snprintf(msg, sizeof(msg), "run resumed from step '%s'", c->resume_from_step);
 	for (size_t i = 0; i < start; i++) {
 		const char *step = ctx->def->steps[i].name;
-		if (runs_step_end(ctx->store, c->id, step, "SKIPPED", NULL, e) < 0 ||
-		    queue_event_add(ctx->store, c->id, "STEP_SKIPPED", step, "info", msg, NULL, e) < 0)
+		if (queue_step_end(ctx->store, c->id, step, "SKIPPED", msg, NULL, e) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* The end of the last step run, recorded with the run's end in one statement. */
+struct last_step {
+	struct queue_step_end end;
+	int set;
+	char message[SERR_MAX];
+	char meta[96];
+};
+
+static void last_step_set(struct last_step *l, const char *step, const char *status,
+			  const char *message, const char *meta)
+{
+	snprintf(l->message, sizeof(l->message), "%s", message ? message : "");
+	snprintf(l->meta, sizeof(l->meta), "%s", meta ? meta : "");
+	l->end.step = step;
+	l->end.status = status;
+	l->end.message = message ? l->message : NULL;
+	l->end.metadata_json = meta ? l->meta : NULL;
+	l->set = 1;
+}
+
 static enum stop_reason run_steps(struct job_ctx *ctx, const struct queue_claim *c,
 				  struct lease *lease, size_t start, struct capture *cap,
-				  serr *fail)
+				  struct last_step *last, serr *fail)
 {
 	struct store *st = ctx->store;
 	const struct job_def *def = ctx->def;
@@ -168,30 +187,29 @@ static enum stop_reason run_steps(struct job_ctx *ctx, const struct queue_claim 
 		if (i > start && (why = between_steps(st, c, lease, fail)) != STOP_DONE)
 			return why;
 		ctx->step = step->name;
-		if (runs_step_start(st, ctx->run_id, step->name, fail) < 0 ||
-		    runs_event_add(st, ctx->run_id, "STEP_START", step->name, "info", NULL, NULL,
-				   fail) < 0)
+		if (queue_step_begin(st, ctx->run_id, step->name, fail) < 0)
 			return STOP_FAILED;
 		active_capture = cap;
 		serr_clear(&se);
 		if (step->fn(ctx, &se) < 0) {
 			active_capture = NULL;
 			log_error("step failed", "step=%s error=\"%s\"", step->name, se.msg);
-			if (capture_flush(cap, st, ctx->run_id, step->name, fail) < 0 ||
-			    runs_step_end(st, ctx->run_id, step->name, "FAILURE", se.msg, fail) < 0 ||
-			    runs_event_add(st, ctx->run_id, "STEP_FAILURE", step->name, "error",
-					   se.msg, NULL, fail) < 0)
+			if (capture_flush(cap, st, ctx->run_id, step->name, fail) < 0)
 				return STOP_FAILED;
+			last_step_set(last, step->name, "FAILURE", se.msg, NULL);
 			serr_set(fail, "step '%s' of job '%s' failed: %s", step->name, def->name,
 				 se.msg);
 			return STOP_FAILED;
 		}
 		active_capture = NULL;
 		snprintf(meta, sizeof(meta), "{\"duration_ms\": %lld}", (long long)(mono_ms() - t0));
-		if (capture_flush(cap, st, ctx->run_id, step->name, fail) < 0 ||
-		    runs_step_end(st, ctx->run_id, step->name, "SUCCESS", NULL, fail) < 0 ||
-		    runs_event_add(st, ctx->run_id, "STEP_SUCCESS", step->name, "info", NULL, meta,
-				   fail) < 0)
+		if (capture_flush(cap, st, ctx->run_id, step->name, fail) < 0)
+			return STOP_FAILED;
+		if (i + 1 == n) {
+			last_step_set(last, step->name, "SUCCESS", NULL, meta);
+			break;
+		}
+		if (queue_step_end(st, ctx->run_id, step->name, "SUCCESS", NULL, meta, fail) < 0)
 			return STOP_FAILED;
 	}
 	ctx->step = NULL;
@@ -214,14 +232,14 @@ static int retry_delay(const struct job_def *def, const struct queue_claim *c)
 /* Record the attempt's end under the lease and turn the run's new status into an outcome. */
 static int finish(struct store *st, const struct queue_claim *c, const struct job_def *def,
 		  enum stop_reason why, const char *error, const char *meta,
-		  enum run_outcome *outcome, serr *e)
+		  const struct last_step *last, enum run_outcome *outcome, serr *e)
 {
 	const char *status = why == STOP_DONE ? "SUCCESS" : why == STOP_CANCELED ? "CANCELED"
 										 : "FAILURE";
 	char now[16];
 
 	if (queue_finish(st, c, status, error, why == STOP_FAILED ? retry_delay(def, c) : -1, meta,
-			 now, e) < 0)
+			 last->set ? &last->end : NULL, now, e) < 0)
 		return -1;
 	if (!now[0])
 		*outcome = RUN_LEASE_LOST;
@@ -244,6 +262,7 @@ int run_execute(const struct config *cfg, struct store *st, const struct queue_c
 	struct job_ctx ctx;
 	struct capture *cap = NULL;
 	enum stop_reason why = STOP_FAILED;
+	struct last_step last = { .set = 0 };
 	size_t start = 0;
 	serr fail, fe;
 	char meta[96];
@@ -285,7 +304,7 @@ int run_execute(const struct config *cfg, struct store *st, const struct queue_c
 	}
 	log_info("run started", "attempt=%d/%d worker=%s partition=%s", c->attempt, c->max_attempts,
 		 c->worker, partition ? partition : "(all)");
-	why = run_steps(&ctx, c, lease, start, cap, &fail);
+	why = run_steps(&ctx, c, lease, start, cap, &last, &fail);
 end:
 	active_capture = NULL;
 	meta[0] = '\0';
@@ -296,7 +315,7 @@ end:
 	if (why == STOP_LOST) {
 		*outcome = RUN_LEASE_LOST;
 	} else if (finish(st, c, def, why, why == STOP_DONE ? NULL : fail.msg,
-			  meta[0] ? meta : NULL, outcome, &fe) < 0) {
+			  meta[0] ? meta : NULL, &last, outcome, &fe) < 0) {
 		/* the lease runs out and the reaper settles the run */
 		log_error("cannot record the end of the run", "error=\"%s\"", fe.msg);
 		serr_set(e, "%s", fe.msg);

@@ -652,11 +652,11 @@ out:
 }
 
 int queue_finish(struct store *s, const struct queue_claim *c, const char *status,
-		 const char *error, int retry_ms, const char *metadata_json, char new_status[16],
-		 serr *e)
+		 const char *error, int retry_ms, const char *metadata_json,
+		 const struct queue_step_end *step, char new_status[16], serr *e)
 {
 	char what[96], retry[16];
-	const char *p[6];
+	const char *p[10];
 	PGresult *res = NULL;
 	int rc = -1;
 
@@ -673,9 +673,18 @@ int queue_finish(struct store *s, const struct queue_claim *c, const char *statu
 	p[3] = error;
 	p[4] = retry_ms >= 0 ? retry : NULL;
 	p[5] = metadata_json;
+	p[6] = step ? step->step : NULL;
+	p[7] = step ? step->status : NULL;
+	p[8] = step ? step->message : NULL;
+	p[9] = step ? step->metadata_json : NULL;
+	if (step && (!step->step || !step->status ||
+		     (strcmp(step->status, "SUCCESS") != 0 && strcmp(step->status, "FAILURE") != 0)))
+		return serr_set(e, "cannot %s: the last step needs a name and SUCCESS or FAILURE",
+				what);
 	if (store_exec(s, what,
-		       "SELECT scout_finish_run($1::uuid, $2, $3, $4, $5::int, $6::jsonb)", 6, p,
-		       &res, e) < 0)
+		       "SELECT scout_finish_run($1::uuid, $2, $3, $4, $5::int, $6::jsonb, $7, $8, $9,"
+		       " $10::jsonb)",
+		       10, p, &res, e) < 0)
 		goto out;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		copy_str(new_status, 16, PQgetvalue(res, 0, 0));
@@ -799,6 +808,58 @@ int queue_reexecute(struct store *s, const char *parent_id, const char *resume_f
 out:
 	PQclear(res);
 	return rc;
+}
+
+static int step_check(const char *run_id, const char *step, serr *e)
+{
+	if (run_id_check(run_id, e) < 0)
+		return -1;
+	if (!step || !*step || strlen(step) >= QUEUE_NAME_MAX)
+		return serr_set(e, "step name of run '%s' must be 1 to %d characters", run_id,
+				QUEUE_NAME_MAX - 1);
+	return 0;
+}
+
+int queue_step_begin(struct store *s, const char *run_id, const char *step, serr *e)
+{
+	char what[QUEUE_NAME_MAX + 96];
+	const char *p[2] = { run_id, step };
+
+	if (step_check(run_id, step, e) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "start step '%s' of run '%s'", step, run_id);
+	return store_exec(s, what,
+			  "WITH st AS (INSERT INTO run_steps (run_id, step, status, started_at)"
+			  " VALUES ($1::uuid, $2, 'STARTED', now()) ON CONFLICT (run_id, step)"
+			  " DO UPDATE SET status = 'STARTED', started_at = now(), ended_at = NULL,"
+			  " error = NULL RETURNING 1)"
+			  " INSERT INTO run_events (run_id, type, step, level)"
+			  " SELECT $1::uuid, 'STEP_START', $2, 'info' FROM st",
+			  2, p, NULL, e);
+}
+
+int queue_step_end(struct store *s, const char *run_id, const char *step, const char *status,
+		   const char *message, const char *metadata_json, serr *e)
+{
+	char what[QUEUE_NAME_MAX + 96];
+	const char *p[5] = { run_id, step, status, message, metadata_json };
+
+	if (step_check(run_id, step, e) < 0)
+		return -1;
+	if (!status || (strcmp(status, "SUCCESS") != 0 && strcmp(status, "FAILURE") != 0 &&
+			strcmp(status, "SKIPPED") != 0))
+		return serr_set(e, "step status '%s' is unknown: use SUCCESS, FAILURE or SKIPPED",
+				status ? status : "");
+	snprintf(what, sizeof(what), "end step '%s' of run '%s'", step, run_id);
+	return store_exec(s, what,
+			  "WITH st AS (INSERT INTO run_steps (run_id, step, status, ended_at, error)"
+			  " VALUES ($1::uuid, $2, $3, now(), CASE $3 WHEN 'FAILURE' THEN $4 END)"
+			  " ON CONFLICT (run_id, step) DO UPDATE SET status = EXCLUDED.status,"
+			  " ended_at = now(), error = EXCLUDED.error RETURNING 1)"
+			  " INSERT INTO run_events (run_id, type, step, level, message, metadata)"
+			  " SELECT $1::uuid, 'STEP_' || $3, $2,"
+			  " CASE $3 WHEN 'FAILURE' THEN 'error' ELSE 'info' END, $4, $5::jsonb FROM st",
+			  5, p, NULL, e);
 }
 
 int queue_steps_json(struct store *s, const char *run_id, struct buf *json, serr *e)

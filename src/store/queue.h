@@ -119,15 +119,24 @@ int queue_lease_check(struct store *s, const struct queue_claim *c, enum queue_l
 int queue_renew(struct store *s, const char *const *ids, const char *const *owners, size_t n,
 		int lease_ms, enum queue_lease_state *states, serr *e) SCOUT_MUST;
 
+/* The end of a run's last step, recorded together with the run's end. */
+struct queue_step_end {
+	const char *step;
+	const char *status;	   /* SUCCESS or FAILURE */
+	const char *message;	   /* the step's error, or NULL */
+	const char *metadata_json; /* or NULL */
+};
+
 /*
- * Record how the attempt ended: status SUCCESS, FAILURE or CANCELED. A
- * FAILURE with attempts left is re-queued after retry_ms (retry_ms < 0: no
- * retry). new_status gets the run's status afterwards ("QUEUED" for a
- * retry), or "" when the lease was lost and nothing was recorded.
+ * Record how the attempt ended: status SUCCESS, FAILURE or CANCELED, and
+ * first the end of its last step when step is not NULL. A FAILURE with
+ * attempts left is re-queued after retry_ms (retry_ms < 0: no retry).
+ * new_status gets the run's status afterwards ("QUEUED" for a retry), or ""
+ * when the lease was lost and nothing was recorded.
  */
 int queue_finish(struct store *s, const struct queue_claim *c, const char *status,
-		 const char *error, int retry_ms, const char *metadata_json, char new_status[16],
-		 serr *e) SCOUT_MUST;
+		 const char *error, int retry_ms, const char *metadata_json,
+		 const struct queue_step_end *step, char new_status[16], serr *e) SCOUT_MUST;
 
 /* Give the run back for another worker without spending an attempt (shutdown). */
 int queue_release(struct store *s, const struct queue_claim *c, const char *reason,
@@ -156,6 +165,17 @@ int queue_backoff_ms(int base_ms, int max_ms, int attempt, uint64_t rnd);
  */
 int queue_reexecute(struct store *s, const char *parent_id, const char *resume_from_step,
 		    struct buf *run_id, serr *e) SCOUT_MUST;
+
+/* A step starts: its run_steps row (STARTED) and its STEP_START event, in one statement. */
+int queue_step_begin(struct store *s, const char *run_id, const char *step, serr *e) SCOUT_MUST;
+
+/*
+ * A step ends SUCCESS, FAILURE or SKIPPED: its run_steps row and its
+ * STEP_SUCCESS / STEP_FAILURE / STEP_SKIPPED event (message and metadata_json
+ * may be NULL; message is also the step's error), in one statement.
+ */
+int queue_step_end(struct store *s, const char *run_id, const char *step, const char *status,
+		   const char *message, const char *metadata_json, serr *e) SCOUT_MUST;
 
 /* The run's steps and their statuses as a JSON object {"step": "SUCCESS", ...}. */
 int queue_steps_json(struct store *s, const char *run_id, struct buf *json, serr *e) SCOUT_MUST;

@@ -152,7 +152,7 @@ static void finish(struct fx *f, const struct queue_claim *c, const char *status
 	serr e;
 
 	if (queue_finish(&f->st, c, status, status[0] == 'S' ? NULL : "it broke", retry_ms, NULL,
-			 now, &e) < 0)
+			 NULL, now, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(now, want);
 }
