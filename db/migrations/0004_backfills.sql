@@ -269,13 +269,29 @@ CREATE INDEX backfills_created_idx ON backfills (created_at DESC);
 
 -- The selected partitions of a backfill and the run each one got: the run
 -- the backfill queued, or the run that was already queued or running for
--- it (pending_elsewhere). run_id is NULL until the partition is queued.
+-- it (pending_elsewhere). run_id is NULL until the partition is queued;
+-- run_status follows that run's status (a trigger on runs), so progress is
+-- counted from this table alone.
 CREATE TABLE backfill_partitions (
     backfill_id       uuid NOT NULL REFERENCES backfills (id) ON DELETE CASCADE,
     partition_key     text NOT NULL,
     run_id            uuid,
+    run_status        text,
     pending_elsewhere boolean NOT NULL DEFAULT false,
     PRIMARY KEY (backfill_id, partition_key)
 );
 CREATE INDEX backfill_partitions_unqueued_idx ON backfill_partitions (backfill_id, partition_key)
     WHERE run_id IS NULL;
+CREATE INDEX backfill_partitions_status_idx ON backfill_partitions (backfill_id, run_status);
+CREATE INDEX backfill_partitions_run_idx ON backfill_partitions (run_id) WHERE run_id IS NOT NULL;
+
+CREATE FUNCTION scout_backfill_run_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE backfill_partitions SET run_status = NEW.status WHERE run_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER runs_backfill_status AFTER UPDATE OF status ON runs
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION scout_backfill_run_status();

@@ -333,8 +333,18 @@ int backfills_queue_chunk(struct store *s, const char *id, int chunk, struct bac
 		p[1] = ka.data;
 		p[2] = ra.data;
 		p[3] = ea.data;
+		/*
+		 * A run found pending elsewhere may change status meanwhile: its
+		 * row lock makes that change wait for this commit, so the
+		 * status trigger then finds the link; the status read after
+		 * the lock is the latest.
+		 */
+		if (store_exec(s, what, "SELECT 1 FROM runs WHERE id = ANY ($1::uuid[]) FOR SHARE",
+			       1, p + 2, NULL, e) < 0)
+			goto out;
 		if (store_exec(s, what,
 			       "UPDATE backfill_partitions bp SET run_id = u.r::uuid,"
+			       " run_status = (SELECT r.status FROM runs r WHERE r.id = u.r::uuid),"
 			       " pending_elsewhere = u.el"
 			       " FROM unnest($2::text[], $3::text[], $4::boolean[]) AS u(k, r, el)"
 			       " WHERE bp.backfill_id = $1::uuid AND bp.partition_key = u.k",
@@ -498,9 +508,9 @@ int backfills_resume(struct store *s, const char *id, int64_t *to_queue, serr *e
 	if (strcmp(status, "COMPLETED") == 0)
 		goto done;
 	if (store_exec(s, what,
-		       "UPDATE backfill_partitions bp SET run_id = NULL, pending_elsewhere = false"
-		       " FROM runs r WHERE bp.backfill_id = $1::uuid AND r.id = bp.run_id"
-		       " AND r.status IN ('FAILURE', 'CANCELED')",
+		       "UPDATE backfill_partitions SET run_id = NULL, run_status = NULL,"
+		       " pending_elsewhere = false WHERE backfill_id = $1::uuid"
+		       " AND run_status IN ('FAILURE', 'CANCELED')",
 		       1, p, NULL, e) < 0)
 		goto out;
 	if (store_query_i64(s, what,
@@ -544,13 +554,13 @@ void backfill_list_free(struct backfill_list *l)
 
 /* Progress of backfill b.id from the latest run of each selected partition. */
 #define PROGRESS_LATERAL                                                                     \
-	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE bp.run_id IS NULL) AS unq,"      \
-	"  count(*) FILTER (WHERE r.status = 'QUEUED') AS q,"                               \
-	"  count(*) FILTER (WHERE r.status IN ('STARTED', 'CANCELING')) AS run,"            \
-	"  count(*) FILTER (WHERE r.status = 'SUCCESS') AS ok,"                             \
-	"  count(*) FILTER (WHERE r.status = 'FAILURE') AS bad,"                            \
-	"  count(*) FILTER (WHERE r.status = 'CANCELED') AS can"                            \
-	"  FROM backfill_partitions bp LEFT JOIN runs r ON r.id = bp.run_id"                \
+	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE bp.run_status IS NULL) AS unq,"  \
+	"  count(*) FILTER (WHERE bp.run_status = 'QUEUED') AS q,"                          \
+	"  count(*) FILTER (WHERE bp.run_status IN ('STARTED', 'CANCELING')) AS run,"       \
+	"  count(*) FILTER (WHERE bp.run_status = 'SUCCESS') AS ok,"                        \
+	"  count(*) FILTER (WHERE bp.run_status = 'FAILURE') AS bad,"                       \
+	"  count(*) FILTER (WHERE bp.run_status = 'CANCELED') AS can"                       \
+	"  FROM backfill_partitions bp"                                                     \
 	"  WHERE bp.backfill_id = b.id AND b.status NOT IN ('COMPLETED', 'FAILED')) g ON true"
 
 /* RUNNING backfills whose runs all ended settle to COMPLETED or FAILED, keeping the counts. */
