@@ -6,7 +6,12 @@
 #include <string.h>
 
 #include "orchestrator/job.h"
+#include "pipeline/fitness.h"
 #include "pipeline/ingest.h"
+#include "pipeline/llm_ctx.h"
+#include "pipeline/normalize.h"
+#include "pipeline/syncback.h"
+#include "pipeline/vectorize.h"
 
 const struct job_def job_defs[] = {
 	{
@@ -58,6 +63,39 @@ const struct job_def job_defs[] = {
 			   { "store_raw", step_store_raw_jobs } },
 		.state_new = ingest_state_new,
 		.state_free = ingest_state_free,
+	},
+	{
+		.name = "candidate_pipeline_job",
+		.description = "ingest, normalize, vectorize and score one candidate, then write its (N) fields",
+		.partitioning = PART_CANDIDATES,
+		.allow_all = 1,
+		.tags = "airtable,llm",
+		.max_retries = 3,
+		.steps = { { "fetch_record", step_fetch_candidates },
+			   { "extract_cv_text", step_extract_cv_text },
+			   { "store_raw", step_store_raw_candidates },
+			   { "normalize", step_normalize_candidates },
+			   { "vectorize", step_vectorize_candidates },
+			   { "role_fitness", step_role_fitness },
+			   { "sync_back", step_syncback_candidate } },
+		.state_new = pipeline_state_new,
+		.state_free = pipeline_state_free,
+	},
+	{
+		.name = "job_pipeline_job",
+		.description = "ingest, normalize and vectorize one job, then write its (N) fields",
+		.partitioning = PART_JOBS,
+		.allow_all = 1,
+		.tags = "airtable,llm",
+		.max_retries = 3,
+		.steps = { { "fetch_record", step_fetch_jobs },
+			   { "resolve_description", step_resolve_descriptions },
+			   { "store_raw", step_store_raw_jobs },
+			   { "normalize", step_normalize_jobs },
+			   { "vectorize", step_vectorize_jobs },
+			   { "sync_back", step_syncback_job } },
+		.state_new = pipeline_state_new,
+		.state_free = pipeline_state_free,
 	},
 };
 

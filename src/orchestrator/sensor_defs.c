@@ -36,7 +36,7 @@ static const struct sensor_def builtin[] = {
 		.interval_s = 900,
 		.interval_from = candidate_interval,
 		.default_enabled = 1,
-		.job = "candidate_ingest_job",
+		.job = "candidate_pipeline_job",
 		.eval = sensor_eval_airtable_candidates,
 	},
 	{
@@ -45,7 +45,7 @@ static const struct sensor_def builtin[] = {
 		.interval_s = 300,
 		.interval_from = job_interval,
 		.default_enabled = 1,
-		.job = "job_ingest_job",
+		.job = "job_pipeline_job",
 		.eval = sensor_eval_airtable_jobs,
 	},
 };
