@@ -8,6 +8,7 @@
 #include "orchestrator/job.h"
 #include "pipeline/fitness.h"
 #include "pipeline/ingest.h"
+#include "pipeline/syncback.h"
 #include "pipeline/llm_ctx.h"
 #include "pipeline/normalize.h"
 #include "pipeline/syncback.h"
@@ -96,6 +97,26 @@ const struct job_def job_defs[] = {
 			   { "sync_back", step_syncback_job } },
 		.state_new = pipeline_state_new,
 		.state_free = pipeline_state_free,
+	},
+	{
+		.name = "upload_normalized_to_airtable_job",
+		.description = "write candidates' normalized values to the Talent (N) fields, "
+			       "keeping recruiters' edits",
+		.partitioning = PART_CANDIDATES,
+		.allow_all = 1,
+		.tags = "airtable",
+		.max_retries = 3,
+		.steps = { { "syncback_candidate", step_syncback_candidate } },
+	},
+	{
+		.name = "upload_normalized_jobs_to_airtable_job",
+		.description = "write jobs' normalized values to the Customers STT (N) fields, "
+			       "keeping recruiters' edits",
+		.partitioning = PART_JOBS,
+		.allow_all = 1,
+		.tags = "airtable",
+		.max_retries = 3,
+		.steps = { { "syncback_job_fields", step_syncback_job_fields } },
 	},
 };
 

@@ -9,6 +9,8 @@
 #include "core/base64.h"
 #include "core/buf.h"
 #include "core/util.h"
+#include "llm/normalize_schema.h"
+#include "pipeline/syncback.h"
 #include "sim/generate_internal.h"
 #include "sim/pdfgen.h"
 
@@ -97,21 +99,42 @@ static int push(json_t *arr, json_t *v)
 }
 
 /*
- * The "(N)" fields scout writes back after normalisation ("(N) Full Name",
- * "(N) Skills Summary", "(N) Seniority Level", ...) belong to the
- * normalisation work: add them here, with their types, when they exist.
+ * The "(N)" fields scout writes back after normalization, with the types
+ * normalize_*_n_fields[] gives them (select options and number precision
+ * as the sync-back writes them), empty at generation: the simulator
+ * accepts scout's writes to them and rejects fields a base lacks.
  */
-static int add_normalized_talent_fields(json_t *fields)
+static json_t *n_field(const struct normalize_n_field *nf)
 {
-	(void)fields;
+	const char *const *choices;
+	size_t n;
+
+	if (strcmp(nf->airtable_type, "singleSelect") == 0) {
+		choices = syncback_select_choices(nf->airtable_name, &n);
+		return choices ? fld_choices(nf->airtable_name, nf->airtable_type, choices, n) : NULL;
+	}
+	if (strcmp(nf->airtable_type, "number") == 0)
+		return json_pack("{s:s, s:s, s:{s:i}}", "name", nf->airtable_name, "type", "number",
+				 "options", "precision", syncback_number_precision(nf->airtable_name));
+	return fld(nf->airtable_name, nf->airtable_type);
+}
+
+static int add_n_fields(json_t *fields, const struct normalize_n_field *nf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (push(fields, n_field(&nf[i])) < 0)
+			return -1;
 	return 0;
 }
 
-/* Likewise for the jobs' "(N) Job Title", "(N) Must Have Skills", narratives, ... */
+static int add_normalized_talent_fields(json_t *fields)
+{
+	return add_n_fields(fields, normalize_talent_n_fields, normalize_talent_n_count);
+}
+
 static int add_normalized_job_fields(json_t *fields)
 {
-	(void)fields;
-	return 0;
+	return add_n_fields(fields, normalize_job_n_fields, normalize_job_n_count);
 }
 
 static json_t *talent_fields(const struct config *c)

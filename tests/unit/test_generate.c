@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/util.h"
+#include "llm/normalize_schema.h"
 #include "notion/notion.h"
 #include "pdf/pdf.h"
 #include "sim/generate.h"
@@ -390,6 +391,55 @@ static void field_names_are_the_configured_defaults(void **state)
 	json_decref(b);
 }
 
+static int has_choice(const json_t *def, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(json_object_get(def, "options"), "choices"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_n_fields(const json_t *table, const struct normalize_n_field *nf, size_t n)
+{
+	size_t i;
+	json_t *r;
+
+	for (size_t k = 0; k < n; k++) {
+		json_t *def = field_def(table, nf[k].airtable_name);
+		if (!def)
+			fail_msg("'%s' lacks '%s'", json_string_value(json_object_get(table, "name")),
+				 nf[k].airtable_name);
+		assert_string_equal(json_string_value(json_object_get(def, "type")),
+				    nf[k].airtable_type);
+		json_array_foreach(json_object_get(table, "records"), i, r)
+			assert_null(json_object_get(json_object_get(r, "fields"), nf[k].airtable_name));
+	}
+}
+
+static void n_fields_exist_with_their_types_and_start_empty(void **state)
+{
+	json_t *b = generate(3, 20, 3, 0);
+	json_t *talent = table_named(b, "Talent"), *jobs = table_named(b, "Customers STT");
+	json_t *verification = field_def(talent, "(N) Verification Status");
+
+	(void)state;
+	check_n_fields(talent, normalize_talent_n_fields, normalize_talent_n_count);
+	check_n_fields(jobs, normalize_job_n_fields, normalize_job_n_count);
+	assert_true(has_choice(verification, "unverified"));
+	assert_true(has_choice(verification, "verified"));
+	for (size_t i = 0; i < normalize_seniority_count; i++) {
+		assert_true(has_choice(field_def(talent, "(N) Seniority Level"),
+				       normalize_seniority_levels[i]));
+		assert_true(has_choice(field_def(jobs, "(N) Seniority Level"),
+				       normalize_seniority_levels[i]));
+	}
+	assert_true(has_choice(field_def(jobs, "(N) Work Setup"), "onsite"));
+	json_decref(b);
+}
+
 static void pool_looks_like_an_agency_pool(void **state)
 {
 	json_t *b = generate(9, 300, 12, 0), *r;
@@ -561,6 +611,7 @@ int main(void)
 		cmocka_unit_test(every_value_is_valid_for_its_field_type),
 		cmocka_unit_test(links_are_kept_on_both_sides),
 		cmocka_unit_test(field_names_are_the_configured_defaults),
+		cmocka_unit_test(n_fields_exist_with_their_types_and_start_empty),
 		cmocka_unit_test(pool_looks_like_an_agency_pool),
 		cmocka_unit_test(without_pdfs_no_candidate_has_a_cv),
 		cmocka_unit_test(cvs_read_back_and_broken_ones_fail_as_planned),
