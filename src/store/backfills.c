@@ -262,50 +262,81 @@ out:
 	return rc;
 }
 
-int backfills_queue_chunk(struct store *s, const char *id, int chunk, struct backfill_chunk *out,
-			  serr *e)
+/*
+ * Queue a run for each partition in rows and link it (run id, its status,
+ * pending elsewhere) to the partition's backfill row.
+ */
+static int link_runs(struct store *s, const char *id, const char *job, const char *what,
+		     const PGresult *rows, struct backfill_chunk *out, serr *e)
 {
-	char what[96], lim[16], q[24], pend[24];
-	const char *p[4];
-	PGresult *b = NULL, *rows = NULL;
+	size_t n = (size_t)PQntuples(rows), bytes;
 	char **run_ids = NULL;
 	const char **keys = NULL, **elsewhere = NULL;
+	const char *p[4];
 	struct buf ka, ra, ea;
-	size_t nrows = 0, bytes;
-	int own_tx = 0, rc = -1;
+	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
 	buf_init(&ka, 0);
 	buf_init(&ra, 0);
 	buf_init(&ea, 0);
-	if (id_check(id, e) < 0)
-		goto out;
-	snprintf(what, sizeof(what), "queue runs of backfill '%s'", id);
-	if (chunk < 1 || chunk > BACKFILL_CHUNK_MAX) {
-		serr_set(e, "cannot %s: chunk size %d is not within 1 to %d", what, chunk,
-			 BACKFILL_CHUNK_MAX);
+	if (size_mul(n ? n : 1, sizeof(char *), &bytes) < 0 || !(run_ids = calloc(1, bytes)) ||
+	    !(keys = calloc(1, bytes)) || !(elsewhere = calloc(1, bytes))) {
+		serr_set(e, "cannot %s: out of memory for %zu partitions", what, n);
 		goto out;
 	}
-	if (store_begin(s, e) < 0)
+	if (enqueue_rows(s, id, job, rows, run_ids, elsewhere, out, e) < 0)
 		goto out;
-	own_tx = 1;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = PQgetvalue(rows, (int)i, 0);
+	if (store_text_array(&ka, keys, n) < 0 ||
+	    store_text_array(&ra, (const char *const *)run_ids, n) < 0 ||
+	    store_text_array(&ea, elsewhere, n) < 0) {
+		serr_set(e, "cannot %s: out of memory", what);
+		goto out;
+	}
 	p[0] = id;
-	/* The row lock serializes chunks, cancel and resume of one backfill. */
+	p[1] = ka.data;
+	p[2] = ra.data;
+	p[3] = ea.data;
+	/*
+	 * A run found pending elsewhere may change status meanwhile: its row
+	 * lock makes that change wait for this commit, so the status trigger
+	 * then finds the link; the status read after the lock is the latest.
+	 */
+	if (store_exec(s, what, "SELECT 1 FROM runs WHERE id = ANY ($1::uuid[]) FOR SHARE", 1,
+		       p + 2, NULL, e) < 0)
+		goto out;
 	if (store_exec(s, what,
-		       "SELECT job, kind, status FROM backfills WHERE id = $1::uuid FOR UPDATE", 1, p,
-		       &b, e) < 0)
+		       "UPDATE backfill_partitions bp SET run_id = u.r::uuid,"
+		       " run_status = (SELECT r.status FROM runs r WHERE r.id = u.r::uuid),"
+		       " pending_elsewhere = u.el"
+		       " FROM unnest($2::text[], $3::text[], $4::boolean[]) AS u(k, r, el)"
+		       " WHERE bp.backfill_id = $1::uuid AND bp.partition_key = u.k",
+		       4, p, NULL, e) < 0)
 		goto out;
-	if (PQntuples(b) != 1) {
-		serr_set(e, "cannot %s: there is no such backfill (see `scout backfills`)", what);
-		goto out;
-	}
-	if (strcmp(PQgetvalue(b, 0, 2), "REQUESTED") != 0) {
-		out->stopped = 1;
-		goto done;
-	}
+	rc = 0;
+out:
+	for (size_t i = 0; run_ids && i < n; i++)
+		free(run_ids[i]);
+	free(run_ids);
+	free(keys);
+	free(elsewhere);
+	buf_free(&ka);
+	buf_free(&ra);
+	buf_free(&ea);
+	return rc;
+}
+
+/* One chunk of a REQUESTED backfill whose row the open transaction holds. */
+static int queue_rows(struct store *s, const char *id, const char *job, const char *kind,
+		      int chunk, const char *what, struct backfill_chunk *out, serr *e)
+{
+	char lim[16], q[24], pend[24];
+	const char *p[4] = { id, kind, lim, NULL };
+	PGresult *rows = NULL;
+	int rc = -1;
+
 	snprintf(lim, sizeof(lim), "%d", chunk);
-	p[1] = PQgetvalue(b, 0, 1);
-	p[2] = lim;
 	if (store_exec(s, what,
 		       "SELECT bp.partition_key, p.input_hash FROM backfill_partitions bp"
 		       " LEFT JOIN partitions p ON p.kind = $2 AND p.key = bp.partition_key"
@@ -313,44 +344,8 @@ int backfills_queue_chunk(struct store *s, const char *id, int chunk, struct bac
 		       " ORDER BY bp.partition_key LIMIT $3::int",
 		       3, p, &rows, e) < 0)
 		goto out;
-	nrows = (size_t)PQntuples(rows);
-	if (nrows > 0) {
-		if (size_mul(nrows, sizeof(char *), &bytes) < 0 || !(run_ids = calloc(1, bytes)) ||
-		    !(keys = calloc(1, bytes)) || !(elsewhere = calloc(1, bytes))) {
-			serr_set(e, "cannot %s: out of memory for %zu partitions", what, nrows);
-			goto out;
-		}
-		if (enqueue_rows(s, id, PQgetvalue(b, 0, 0), rows, run_ids, elsewhere, out, e) < 0)
-			goto out;
-		for (size_t i = 0; i < nrows; i++)
-			keys[i] = PQgetvalue(rows, (int)i, 0);
-		if (store_text_array(&ka, keys, nrows) < 0 ||
-		    store_text_array(&ra, (const char *const *)run_ids, nrows) < 0 ||
-		    store_text_array(&ea, elsewhere, nrows) < 0) {
-			serr_set(e, "cannot %s: out of memory", what);
-			goto out;
-		}
-		p[1] = ka.data;
-		p[2] = ra.data;
-		p[3] = ea.data;
-		/*
-		 * A run found pending elsewhere may change status meanwhile: its
-		 * row lock makes that change wait for this commit, so the
-		 * status trigger then finds the link; the status read after
-		 * the lock is the latest.
-		 */
-		if (store_exec(s, what, "SELECT 1 FROM runs WHERE id = ANY ($1::uuid[]) FOR SHARE",
-			       1, p + 2, NULL, e) < 0)
-			goto out;
-		if (store_exec(s, what,
-			       "UPDATE backfill_partitions bp SET run_id = u.r::uuid,"
-			       " run_status = (SELECT r.status FROM runs r WHERE r.id = u.r::uuid),"
-			       " pending_elsewhere = u.el"
-			       " FROM unnest($2::text[], $3::text[], $4::boolean[]) AS u(k, r, el)"
-			       " WHERE bp.backfill_id = $1::uuid AND bp.partition_key = u.k",
-			       4, p, NULL, e) < 0)
-			goto out;
-	}
+	if (PQntuples(rows) > 0 && link_runs(s, id, job, what, rows, out, e) < 0)
+		goto out;
 	if (store_query_i64(s, what,
 			    "SELECT count(*) FROM backfill_partitions WHERE backfill_id = $1::uuid"
 			    " AND run_id IS NULL",
@@ -367,7 +362,46 @@ int backfills_queue_chunk(struct store *s, const char *id, int chunk, struct bac
 		       " status = $4, updated_at = now() WHERE id = $1::uuid",
 		       4, p, NULL, e) < 0)
 		goto out;
-done:
+	rc = 0;
+out:
+	PQclear(rows);
+	return rc;
+}
+
+int backfills_queue_chunk(struct store *s, const char *id, int chunk, struct backfill_chunk *out,
+			  serr *e)
+{
+	char what[96];
+	const char *p[1] = { id };
+	PGresult *b = NULL;
+	int own_tx = 0, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (id_check(id, e) < 0)
+		goto out;
+	snprintf(what, sizeof(what), "queue runs of backfill '%s'", id);
+	if (chunk < 1 || chunk > BACKFILL_CHUNK_MAX) {
+		serr_set(e, "cannot %s: chunk size %d is not within 1 to %d", what, chunk,
+			 BACKFILL_CHUNK_MAX);
+		goto out;
+	}
+	if (store_begin(s, e) < 0)
+		goto out;
+	own_tx = 1;
+	/* The row lock serializes chunks, cancel and resume of one backfill. */
+	if (store_exec(s, what,
+		       "SELECT job, kind, status FROM backfills WHERE id = $1::uuid FOR UPDATE", 1, p,
+		       &b, e) < 0)
+		goto out;
+	if (PQntuples(b) != 1) {
+		serr_set(e, "cannot %s: there is no such backfill (see `scout backfills`)", what);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(b, 0, 2), "REQUESTED") != 0)
+		out->stopped = 1;
+	else if (queue_rows(s, id, PQgetvalue(b, 0, 0), PQgetvalue(b, 0, 1), chunk, what, out,
+			    e) < 0)
+		goto out;
 	if (store_commit(s, e) < 0)
 		goto out;
 	own_tx = 0;
@@ -375,16 +409,7 @@ done:
 out:
 	if (own_tx)
 		store_rollback(s);
-	for (size_t i = 0; run_ids && i < nrows; i++)
-		free(run_ids[i]);
-	free(run_ids);
-	free(keys);
-	free(elsewhere);
-	buf_free(&ka);
-	buf_free(&ra);
-	buf_free(&ea);
 	PQclear(b);
-	PQclear(rows);
 	return rc;
 }
 
@@ -490,10 +515,37 @@ out:
 	return rc;
 }
 
+/* Unlink the failed and canceled runs; the backfill goes back to REQUESTED when any partition needs a run. */
+static int reset_for_resume(struct store *s, const char *id, const char *what, int64_t *to_queue,
+			    serr *e)
+{
+	char any[2];
+	const char *p[2] = { id, any };
+
+	if (store_exec(s, what,
+		       "UPDATE backfill_partitions SET run_id = NULL, run_status = NULL,"
+		       " pending_elsewhere = false WHERE backfill_id = $1::uuid"
+		       " AND run_status IN ('FAILURE', 'CANCELED')",
+		       1, p, NULL, e) < 0)
+		return -1;
+	if (store_query_i64(s, what,
+			    "SELECT count(*) FROM backfill_partitions WHERE backfill_id = $1::uuid"
+			    " AND run_id IS NULL",
+			    1, p, to_queue, e) < 0)
+		return -1;
+	/* Nothing to queue: RUNNING, settled to COMPLETED or FAILED by the next read. */
+	snprintf(any, sizeof(any), "%d", *to_queue > 0);
+	return store_exec(s, what,
+			  "UPDATE backfills SET status = CASE WHEN $2::int > 0 THEN 'REQUESTED'"
+			  " ELSE 'RUNNING' END, ended_at = NULL, num_succeeded = NULL,"
+			  " num_failed = NULL, num_canceled = NULL, updated_at = now()"
+			  " WHERE id = $1::uuid",
+			  2, p, NULL, e);
+}
+
 int backfills_resume(struct store *s, const char *id, int64_t *to_queue, serr *e)
 {
-	char what[96], status[16], any[2];
-	const char *p[2] = { id, any };
+	char what[96], status[16];
 	int own_tx = 0, rc = -1;
 
 	*to_queue = 0;
@@ -505,29 +557,9 @@ int backfills_resume(struct store *s, const char *id, int64_t *to_queue, serr *e
 	own_tx = 1;
 	if (lock_status(s, id, what, status, e) < 0)
 		goto out;
-	if (strcmp(status, "COMPLETED") == 0)
-		goto done;
-	if (store_exec(s, what,
-		       "UPDATE backfill_partitions SET run_id = NULL, run_status = NULL,"
-		       " pending_elsewhere = false WHERE backfill_id = $1::uuid"
-		       " AND run_status IN ('FAILURE', 'CANCELED')",
-		       1, p, NULL, e) < 0)
+	/* a COMPLETED backfill has nothing to resume */
+	if (strcmp(status, "COMPLETED") != 0 && reset_for_resume(s, id, what, to_queue, e) < 0)
 		goto out;
-	if (store_query_i64(s, what,
-			    "SELECT count(*) FROM backfill_partitions WHERE backfill_id = $1::uuid"
-			    " AND run_id IS NULL",
-			    1, p, to_queue, e) < 0)
-		goto out;
-	/* Nothing to queue: RUNNING, settled to COMPLETED or FAILED by the next read. */
-	snprintf(any, sizeof(any), "%d", *to_queue > 0);
-	if (store_exec(s, what,
-		       "UPDATE backfills SET status = CASE WHEN $2::bigint > 0 THEN 'REQUESTED'"
-		       " ELSE 'RUNNING' END, ended_at = NULL, num_succeeded = NULL,"
-		       " num_failed = NULL, num_canceled = NULL, updated_at = now()"
-		       " WHERE id = $1::uuid",
-		       2, p, NULL, e) < 0)
-		goto out;
-done:
 	if (store_commit(s, e) < 0)
 		goto out;
 	own_tx = 0;
