@@ -7,7 +7,7 @@
  * (concurrency / (LLM requests per candidate * latency)), the requests,
  * tokens and embedding inputs per candidate, and the embedding cache hit
  * rate.
- *   bench_pipeline [candidates (default 1000)] [concurrency (default 32)]
+ *   bench_pipeline [candidates (default 1000)] [concurrency (default 16, the harness maximum)]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ static int64_t q(struct store *st, const char *sql)
 
 int main(int argc, char **argv)
 {
-	int candidates = 1000, conc = 32, failed = 0, rc = 1;
+	int candidates = 1000, conc = 16, failed = 0, rc = 1;
 	struct harness_sim_opts so;
 	struct sample_opts go;
 	struct sim *sim = NULL;
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_pipeline [candidates] [concurrency]\n");
 		return 2;
 	}
-	if (argc > 2 && parse_int(argv[2], 1, 256, &conc) < 0) {
+	if (argc > 2 && parse_int(argv[2], 1, 16, &conc) < 0) {
 		fprintf(stderr, "usage: bench_pipeline [candidates] [concurrency]\n");
 		return 2;
 	}
@@ -141,8 +141,11 @@ int main(int argc, char **argv)
 	sim_stats_reset(sim);
 	t0 = mono_ms();
 	if (harness_run_partitions(&cfg, buf_cstr(&url), bench_job.name, "candidates", conc, &failed,
-				   &e) < 0)
+				   &e) < 0) {
 		fprintf(stderr, "%d runs failed; last: %s\n", failed, e.msg);
+		if (!failed)
+			failed = -1;
+	}
 	t1 = mono_ms();
 	stats = sim_stats(sim);
 	or = json_object_get(stats, "openrouter");
