@@ -392,7 +392,7 @@ int run_foreground(const struct config *cfg, struct store *st, const char *job,
 	struct lease_keeper k;
 	struct queue_claim c;
 	char worker[QUEUE_OWNER_MAX];
-	int created = 0, claimed = 0, rc = -1;
+	int created = 0, claimed = 0, rc = -1, own_tx;
 
 	buf_reset(run_id);
 	if (!def)
@@ -409,7 +409,8 @@ int run_foreground(const struct config *cfg, struct store *st, const char *job,
 	rq.partition_key = partition;
 	rq.max_attempts = 1;
 	/* queued and claimed in one transaction: no worker can take it first */
-	if (store_begin(st, e) < 0)
+	own_tx = !store_in_tx(st);
+	if (own_tx && store_begin(st, e) < 0)
 		goto out;
 	if (queue_enqueue_ex(st, &rq, QUEUE_NO_ENQUEUED_EVENT, run_id, &created, e) < 0)
 		goto rollback;
@@ -426,12 +427,13 @@ int run_foreground(const struct config *cfg, struct store *st, const char *job,
 		serr_set(e, "cannot start run '%s': it was taken before it could start", buf_cstr(run_id));
 		goto rollback;
 	}
-	if (store_commit(st, e) < 0)
+	if (own_tx && store_commit(st, e) < 0)
 		goto rollback;
 	rc = execute_here(cfg, st, &k, &c, e);
 	goto out;
 rollback:
-	store_rollback(st);
+	if (own_tx)
+		store_rollback(st);
 	if (!created)
 		buf_reset(run_id);
 out:

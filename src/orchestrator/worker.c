@@ -57,6 +57,8 @@ struct worker {
 	unsigned long wake; /* bumped on every notification */
 	int draining, abandoned;
 	int claims;  /* claims made or being attempted, for max_runs */
+	int broken;  /* slot threads that could not connect */
+	serr slot_err;
 	int running; /* runs being executed */
 	int alive;   /* slot threads that have not exited */
 	long finished[RUN_LEASE_LOST + 1];
@@ -123,6 +125,10 @@ static void *slot_main(void *arg)
 	if (lease_open_store_like(&st, &w->st, &e) < 0) {
 		log_error("worker slot cannot connect to the database", "slot=%d error=\"%s\"",
 			  sl->index, e.msg);
+		pthread_mutex_lock(&w->mu);
+		w->broken++;
+		w->slot_err = e;
+		pthread_mutex_unlock(&w->mu);
 		goto out;
 	}
 	for (;;) {
@@ -416,7 +422,7 @@ int worker_main(const struct config *cfg, const struct worker_opts *o, serr *e)
 		 w->concurrency, w->poll_ms, w->lease_ms, w->limits.tags_json);
 	for (;;) {
 		int64_t now = mono_ms(), wait = MAIN_TICK_MS;
-		int alive;
+		int alive, broken;
 
 		if (w->stop_now && *w->stop_now) {
 			log_warn("stopping at once: releasing running runs", "name=%s", w->name);
@@ -431,7 +437,13 @@ int worker_main(const struct config *cfg, const struct worker_opts *o, serr *e)
 				 w->name, w->running);
 		}
 		alive = w->alive;
+		broken = w->broken;
 		pthread_mutex_unlock(&w->mu);
+		if (broken == w->concurrency) {
+			/* no slot could connect: nothing will ever run here */
+			serr_set(e, "%s", w->slot_err.msg);
+			goto stop_slots;
+		}
 		if (!alive)
 			break;
 		if (PQstatus(w->st.conn) != CONNECTION_OK) {
@@ -451,9 +463,11 @@ int worker_main(const struct config *cfg, const struct worker_opts *o, serr *e)
 		main_wait(w, wait > 0 ? wait : 1);
 	}
 	rc = 0;
+	pthread_mutex_lock(&w->mu);
 	log_info("worker stopped", "name=%s succeeded=%ld failed=%ld retried=%ld canceled=%ld",
 		 w->name, w->finished[RUN_SUCCEEDED], w->finished[RUN_FAILED],
 		 w->finished[RUN_RETRYING], w->finished[RUN_CANCELED]);
+	pthread_mutex_unlock(&w->mu);
 	if (heartbeat_remove(&w->st, "worker", w->name, &ee) < 0)
 		log_warn("cannot remove the worker heartbeat", "error=\"%s\"", ee.msg);
 	goto join;
