@@ -43,6 +43,9 @@ struct run_request {
 int queue_enqueue(struct store *s, const struct run_request *r, struct buf *run_id, int *created,
 		  serr *e) SCOUT_MUST;
 
+/* 0 when run_id looks like a run id (a UUID); else -1 with a message saying so. */
+int queue_run_id_check(const char *run_id, serr *e) SCOUT_MUST;
+
 /* queue_enqueue flags. */
 #define QUEUE_NO_ENQUEUED_EVENT 1 /* the run starts at once: no RUN_ENQUEUED event */
 
