@@ -17,6 +17,7 @@
 #include "orchestrator/daemon.h"
 #include "sim/generate.h"
 #include "sim/sim.h"
+#include "store/normalized.h"
 #include "store/partitions.h"
 #include "store/queue.h"
 #include "store/raw.h"
@@ -35,8 +36,8 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 	int64_t v;
 
 	a->seed = 42;
-	a->candidates = 300;
-	a->jobs = 12;
+	a->candidates = 60;
+	a->jobs = 6;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc || parse_i64(argv[i + 1], 0, 100000000, &v) < 0) {
 			fprintf(stderr, "usage: scout demo [--seed N] [--candidates N] [--jobs N]\n");
@@ -57,16 +58,29 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 	return 0;
 }
 
-/* Point the Airtable and Notion clients at the simulator. */
+/* Point the Airtable, Notion and OpenRouter clients at the simulator. */
 static int use_simulator(struct config *cfg, const char *url, const char *base_id, serr *e)
 {
+	struct buf llm_url;
+	int rc = -1;
+
+	buf_init(&llm_url, 1024);
+	if (buf_printf(&llm_url, "%s/api/v1", url) < 0) {
+		serr_set(e, "simulator url '%s' is too long", url);
+		goto out;
+	}
 	if (config_set(cfg, "airtable.api_url", url, e) < 0 ||
 	    config_set(cfg, "airtable.api_key", DEMO_KEY, e) < 0 ||
 	    config_set(cfg, "airtable.base_id", base_id, e) < 0 ||
 	    config_set(cfg, "notion.api_url", url, e) < 0 ||
-	    config_set(cfg, "notion.api_key", DEMO_KEY, e) < 0)
-		return -1;
-	return 0;
+	    config_set(cfg, "notion.api_key", DEMO_KEY, e) < 0 ||
+	    config_set(cfg, "openrouter.api_url", llm_url.data, e) < 0 ||
+	    config_set(cfg, "openrouter.api_key", DEMO_KEY, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&llm_url);
+	return rc;
 }
 
 #define DEMO_DEADLINE_MS (4 * 60 * 1000)
@@ -258,7 +272,68 @@ fail:
 	return -1;
 }
 
-static void print_summary(struct store *st, struct sim *sim, double seconds)
+static void print_normalized(struct store *st)
+{
+	struct normalized_counts nc;
+	serr e;
+
+	if (normalized_counts_get(st, &nc, &e) < 0) {
+		cli_fail(&e);
+		return;
+	}
+	printf("\nnormalized by the LLM (simulated OpenRouter):\n");
+	printf("  candidates      %" PRId64 " (%" PRId64 " skills, %" PRId64
+	       " vectors, %" PRId64 " role-fitness scores, %" PRId64 " flagged for prompt injection)\n",
+	       nc.candidates, nc.candidate_skills, nc.candidate_vectors, nc.fitness_rows,
+	       nc.candidates_flagged);
+	printf("  jobs            %" PRId64 " (%" PRId64 " required skills, %" PRId64 " vectors)\n",
+	       nc.jobs, nc.job_skills, nc.job_vectors);
+	printf("  llm calls       %" PRId64 " (cost %.4f USD)\n", nc.llm_calls, nc.llm_cost_usd);
+}
+
+/* What the sync-back wrote: (N) cells in the simulated base, and one example. */
+static void print_written_back(struct sim *sim, const char *base_id)
+{
+	json_t *dump = sim_dump_base(sim, base_id), *t, *r, *v;
+	const json_t *example = NULL;
+	size_t i, j;
+	const char *k;
+
+	if (!dump)
+		return;
+	printf("\n(N) fields written back to the simulated Airtable base:\n");
+	json_array_foreach(json_object_get(dump, "tables"), i, t) {
+		long records = 0, cells = 0;
+		json_array_foreach(json_object_get(t, "records"), j, r) {
+			long mine = 0;
+			json_object_foreach(json_object_get(r, "fields"), k, v)
+				if (strncmp(k, "(N) ", 4) == 0)
+					mine++;
+			if (mine)
+				records++;
+			cells += mine;
+			if (mine && !example)
+				example = json_object_get(r, "fields");
+		}
+		if (cells)
+			printf("  %-15s %ld records, %ld cells\n",
+			       json_string_value(json_object_get(t, "name")), records, cells);
+	}
+	if (example) {
+		printf("  example:\n");
+		json_object_foreach((json_t *)example, k, v) {
+			char *text;
+			if (strncmp(k, "(N) ", 4) != 0)
+				continue;
+			text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			printf("    %-32s %.90s\n", k, text ? text : json_string_value(v));
+			free(text);
+		}
+	}
+	json_decref(dump);
+}
+
+static void print_summary(struct store *st, struct sim *sim, const char *base_id, double seconds)
 {
 	struct raw_counts rc;
 	int64_t pc = 0, pj = 0, dc = 0, dj = 0;
@@ -281,6 +356,8 @@ static void print_summary(struct store *st, struct sim *sim, double seconds)
 	if (partitions_count(st, "candidates", &pc, &dc, &e) == 0 &&
 	    partitions_count(st, "jobs", &pj, &dj, &e) == 0)
 		printf("  partitions      %" PRId64 " candidates, %" PRId64 " jobs\n", pc, pj);
+	print_normalized(st);
+	print_written_back(sim, base_id);
 	if (stats) {
 		char *text = json_dumps(stats, JSON_COMPACT);
 		printf("\nsimulator: %s\n", text ? text : "{}");
@@ -330,7 +407,7 @@ int cmd_demo(int argc, char **argv)
 	printf("\n");
 	if (run_through_daemon(&cfg, &st) < 0)
 		goto out;
-	print_summary(&st, sim, (double)(mono_ms() - t0) / 1000.0);
+	print_summary(&st, sim, so.base_id, (double)(mono_ms() - t0) / 1000.0);
 	printf("\nnext: `scout runs` lists these runs, `scout logs RUN_ID` shows one\n");
 	rc = 0;
 	goto out;

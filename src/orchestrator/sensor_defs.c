@@ -25,9 +25,9 @@ static int job_interval(const struct config *cfg)
 }
 
 /*
- * The job sensor requests job_ingest_job until the job pipeline exists;
- * the seed's airtable_job_matchmaking_sensor (the Start Matchmaking
- * checkbox) joins this table with the matchmaking issue.
+ * The Airtable sensors request the full pipelines (ingest, normalize,
+ * vectorize, sync-back); the seed's airtable_job_matchmaking_sensor (the
+ * Start Matchmaking checkbox) joins this table with the matchmaking issue.
  */
 static const struct sensor_def builtin[] = {
 	{

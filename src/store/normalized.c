@@ -654,3 +654,43 @@ int role_fitness_read(struct store *s, const char *record_id, struct role_fitnes
 	}
 	return 0;
 }
+
+int normalized_counts_get(struct store *s, struct normalized_counts *out, serr *e)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM normalized_candidates),"
+		" (SELECT count(*) FROM normalized_candidates WHERE prompt_injection_flag),"
+		" (SELECT count(*) FROM candidate_skills),"
+		" (SELECT count(*) FROM normalized_jobs),"
+		" (SELECT count(*) FROM job_required_skills),"
+		" (SELECT count(*) FROM candidate_vectors),"
+		" (SELECT count(*) FROM job_vectors),"
+		" (SELECT count(*) FROM candidate_role_fitness),"
+		" (SELECT count(*) FROM llm_calls),"
+		" (SELECT coalesce(sum(cost_usd), 0) FROM llm_calls),"
+		" (SELECT count(*) FROM human_edits)";
+	PGresult *r = NULL;
+	int64_t *cols[] = { &out->candidates,	     &out->candidates_flagged, &out->candidate_skills,
+			    &out->jobs,		     &out->job_skills,	       &out->candidate_vectors,
+			    &out->job_vectors,	     &out->fitness_rows,       &out->llm_calls };
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (store_exec(s, "count normalized rows", sql, 0, NULL, &r, e) < 0)
+		return -1;
+	for (int i = 0; i < 9; i++) {
+		if (parse_i64(store_val(r, 0, i), 0, INT64_MAX, cols[i]) < 0) {
+			serr_set(e, "cannot read normalized counts: bad count '%s'", store_val(r, 0, i));
+			goto out;
+		}
+	}
+	if (parse_double(store_val(r, 0, 9), &out->llm_cost_usd) < 0 ||
+	    parse_i64(store_val(r, 0, 10), 0, INT64_MAX, &out->human_edits) < 0) {
+		serr_set(e, "cannot read normalized counts");
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	return rc;
+}

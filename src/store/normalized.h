@@ -182,4 +182,21 @@ int role_fitness_replace(struct store *s, const char *record_id, const char *mod
 int role_fitness_read(struct store *s, const char *record_id, struct role_fitness_list *out,
 		      serr *e) SCOUT_MUST;
 
+/* Summary counts of the normalized tables (demo, doctor, UI). */
+struct normalized_counts {
+	int64_t candidates;
+	int64_t candidates_flagged; /* prompt injection found */
+	int64_t candidate_skills;
+	int64_t jobs;
+	int64_t job_skills;
+	int64_t candidate_vectors;
+	int64_t job_vectors;
+	int64_t fitness_rows;
+	int64_t llm_calls;
+	double llm_cost_usd;
+	int64_t human_edits;
+};
+
+int normalized_counts_get(struct store *s, struct normalized_counts *out, serr *e) SCOUT_MUST;
+
 #endif

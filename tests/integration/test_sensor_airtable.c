@@ -201,7 +201,7 @@ static void candidate_sensor_requests_one_run_per_record_then_none_when_nothing_
 	assert_int_equal(meta_int(&o, "records"), CANDIDATES);
 	assert_true(json_is_true(json_object_get(o.metadata, "full_listing")));
 	sensor_tick_outcome_free(&o);
-	assert_int_equal(count(f, "SELECT count(*) FROM runs WHERE job = 'candidate_ingest_job'"
+	assert_int_equal(count(f, "SELECT count(*) FROM runs WHERE job = 'candidate_pipeline_job'"
 				  " AND tags->>'sensor' = 'airtable_candidate_sensor'"
 				  " AND run_key = partition_key || ':' || (tags->>'input_hash')",
 			       NULL),
@@ -383,7 +383,7 @@ static void the_job_sensor_requests_job_ingestion_per_changed_job(void **state)
 	assert_string_equal(o.status, "SUCCESS");
 	assert_int_equal(json_array_size(o.run_ids), JOBS);
 	sensor_tick_outcome_free(&o);
-	assert_int_equal(count(f, "SELECT count(*) FROM runs WHERE job = 'job_ingest_job'", NULL),
+	assert_int_equal(count(f, "SELECT count(*) FROM runs WHERE job = 'job_pipeline_job'", NULL),
 			 JOBS);
 	assert_int_equal(partitions_count(&f->st, "jobs", &active, &deleted, &e), 0);
 	assert_int_equal(active, JOBS);
