@@ -6,11 +6,17 @@
 #include "cli/commands.h"
 #include "orchestrator/job.h"
 #include "orchestrator/run.h"
+#include "orchestrator/test_jobs.h"
 
 static int job_list(void)
 {
-	for (size_t i = 0; i < job_defs_count; i++) {
-		const struct job_def *d = &job_defs[i];
+	serr e;
+
+	/* jobs registered at start (SCOUT_TEST_JOBS=1) are listed too */
+	if (test_jobs_register_from_env(&e) < 0)
+		return cli_fail(&e);
+	for (size_t i = 0; i < job_def_count(); i++) {
+		const struct job_def *d = job_def_at(i);
 		size_t n = job_def_nsteps(d);
 
 		printf("%-40s partitions=%-10s steps=", d->name, job_partitioning_name(d->partitioning));

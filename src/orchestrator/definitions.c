@@ -8,7 +8,6 @@
 #include "orchestrator/job.h"
 #include "pipeline/fitness.h"
 #include "pipeline/ingest.h"
-#include "pipeline/syncback.h"
 #include "pipeline/llm_ctx.h"
 #include "pipeline/normalize.h"
 #include "pipeline/syncback.h"
