@@ -31,7 +31,7 @@ TEST_BIN := $(UNIT:%.c=$(BUILD)/%) $(INTEG:%.c=$(BUILD)/%)
 BENCH := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH:%.c=$(BUILD)/%)
 
-.PHONY: all deps test unit asan demo bench clean check-deps compile_commands all-tests
+.PHONY: all deps test unit asan demo bench clean check-deps compile_commands all-tests docs
 # keep test support objects (make would delete them as intermediates)
 .SECONDARY:
 
@@ -104,3 +104,7 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# regenerate docs/configuration.md from the option table
+docs: $(BUILD)/scout
+	$(BUILD)/scout config doc > docs/configuration.md

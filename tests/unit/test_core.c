@@ -144,6 +144,31 @@ static void log_redacts_registered_secrets(void **state)
 	assert_non_null(strstr(line, "[redacted]"));
 }
 
+/* docs/configuration.md is what `scout config doc` prints (run from the source tree). */
+static void configuration_doc_matches_the_option_table(void **state)
+{
+	char *gen = NULL, *file = NULL;
+	size_t gen_len = 0, file_len = 0;
+	FILE *m = open_memstream(&gen, &gen_len), *f;
+
+	(void)state;
+	assert_non_null(m);
+	config_doc(m);
+	fclose(m);
+	f = fopen("docs/configuration.md", "r");
+	if (!f)
+		fail_msg("docs/configuration.md not found: run the tests from the source tree");
+	m = open_memstream(&file, &file_len);
+	for (int c; (c = fgetc(f)) != EOF;)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	if (gen_len != file_len || memcmp(gen, file, gen_len) != 0)
+		fail_msg("docs/configuration.md is out of date: run `make docs`");
+	free(gen);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +180,7 @@ int main(void)
 		cmocka_unit_test(config_defaults_match_the_seed),
 		cmocka_unit_test(config_file_overrides_defaults),
 		cmocka_unit_test(log_redacts_registered_secrets),
+		cmocka_unit_test(configuration_doc_matches_the_option_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
