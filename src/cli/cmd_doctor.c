@@ -17,6 +17,7 @@
 #include "airtable/airtable.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "pipeline/llm_ctx.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "store/cluster.h"
@@ -295,6 +296,33 @@ static void check_stuck_runs(struct doctor *d, struct store *st)
 	PQclear(r);
 }
 
+/* After a 402 LLM work waits in the queue: say so, with the reason. */
+static void check_llm_pause(struct doctor *d, struct store *st)
+{
+	struct llm_pause pz;
+	int exists = 0;
+	serr e;
+
+	if (table_exists(st, "pauses", &exists, &e) < 0) {
+		report(d, V_FAIL, "llm", "%s", e.msg);
+		return;
+	}
+	if (!exists) {
+		report(d, V_SKIP, "llm", "no pauses table yet: run `scout migrate`");
+		return;
+	}
+	if (llm_pause_get(st, LLM_PAUSE_TAG, &pz, &e) < 0) {
+		report(d, V_FAIL, "llm", "%s", e.msg);
+		return;
+	}
+	if (pz.paused)
+		report(d, V_FAIL, "llm", "llm work is paused since %s: %s (add credits; the next "
+					 "llm run probes the api and clears the pause)",
+		       pz.since, pz.reason);
+	else
+		report(d, V_OK, "llm", "llm work is not paused");
+}
+
 static void check_sensors(struct doctor *d, struct store *st)
 {
 	PGresult *r = NULL;
@@ -440,6 +468,7 @@ int cmd_doctor(int argc, char **argv)
 			check_migrations(&d, &st);
 			check_heartbeats(&d, &st);
 			check_stuck_runs(&d, &st);
+			check_llm_pause(&d, &st);
 			check_sensors(&d, &st);
 		}
 	} else {

@@ -441,6 +441,42 @@ static void tag_and_global_limits_hold_in_the_claim(void **state)
 	fx_free(f);
 }
 
+/* After a 402 the 'llm' tag is paused: its runs wait a minute, then one probes. */
+static void runs_of_a_paused_tag_wait_until_the_pause_is_a_minute_old(void **state)
+{
+	struct fx *f = fx_new("queue_paused");
+	struct queue_limits l;
+	struct queue_claim c;
+	struct buf id;
+	int created;
+	serr e;
+
+	(void)state;
+	buf_init(&id, 64);
+	assert_int_equal(queue_limits_parse(&l, 0, "", &e), 0);
+	sql(f, "INSERT INTO pauses (tag, reason) VALUES ('limited', $1)", "out of credits (402)");
+	enqueue(f, "q_tagged", NULL, NULL, NULL, &id, &created);
+	assert_true(claim_none(f, &l, NULL));
+	/* other work goes on */
+	enqueue(f, "q_plain", NULL, NULL, NULL, &id, &created);
+	must_claim(f, &l, &c);
+	assert_string_equal(c.job, "q_plain");
+	finish(f, &c, "SUCCESS", -1, "SUCCESS");
+	assert_true(claim_none(f, &l, NULL));
+	/* a minute later one run may probe the API */
+	sql(f, "UPDATE pauses SET checked_at = now() - interval '61 seconds' WHERE tag = $1",
+	    "limited");
+	must_claim(f, &l, &c);
+	assert_string_equal(c.job, "q_tagged");
+	finish(f, &c, "SUCCESS", -1, "SUCCESS");
+	/* a cleared pause holds nothing back */
+	sql(f, "DELETE FROM pauses WHERE tag = $1", "limited");
+	enqueue(f, "q_tagged", NULL, NULL, NULL, &id, &created);
+	must_claim(f, &l, &c);
+	buf_free(&id);
+	fx_free(f);
+}
+
 static void only_the_lease_holder_records_the_end(void **state)
 {
 	struct fx *f = fx_new("queue_lease");
@@ -769,6 +805,7 @@ int main(void)
 		cmocka_unit_test(a_request_in_a_transaction_goes_with_it),
 		cmocka_unit_test(claims_follow_priority_then_age_and_wait_for_backoff),
 		cmocka_unit_test(tag_and_global_limits_hold_in_the_claim),
+		cmocka_unit_test(runs_of_a_paused_tag_wait_until_the_pause_is_a_minute_old),
 		cmocka_unit_test(only_the_lease_holder_records_the_end),
 		cmocka_unit_test(a_failure_with_attempts_left_is_queued_after_its_backoff),
 		cmocka_unit_test(cancel_ends_a_queued_run_and_asks_a_running_one_to_stop),
