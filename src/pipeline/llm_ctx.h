@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "llm/llm.h"
 #include "pipeline/ingest.h"
+#include "store/pauses.h"
 
 struct job_ctx;
 struct store;
@@ -71,17 +72,5 @@ int pipeline_chat(struct job_ctx *ctx, const char *record_id, const char *purpos
 
 /* The run's usage as MATERIALIZATION metadata fields (added to meta). */
 int pipeline_usage_meta(const struct llm_usage *u, json_t *meta) SCOUT_MUST;
-
-/* Pauses of tagged work (the `pauses` table). */
-struct llm_pause {
-	int paused;
-	char reason[512];
-	char since[40];	 /* ISO-8601 UTC */
-	long long age_ms;
-};
-
-int llm_pause_set(struct store *s, const char *tag, const char *reason, serr *e) SCOUT_MUST;
-int llm_pause_clear(struct store *s, const char *tag, serr *e) SCOUT_MUST;
-int llm_pause_get(struct store *s, const char *tag, struct llm_pause *out, serr *e) SCOUT_MUST;
 
 #endif
