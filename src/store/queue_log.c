@@ -136,8 +136,7 @@ int queue_partition_events(struct store *s, const char *job, const char *partiti
 {
 	char what[300], after[24], lim[16];
 	const char *p[4] = { job, partition_key, after, limit > 0 ? lim : NULL };
-	PGresult *r = NULL;
-	size_t n, bytes;
+	PGresult *r = NULL, *taken;
 	int rc = -1;
 
 	run_event_list_free(out);
@@ -155,31 +154,10 @@ int queue_partition_events(struct store *s, const char *job, const char *partiti
 		       " ORDER BY ev.id LIMIT $4::int",
 		       4, p, &r, e) < 0)
 		goto out;
-	n = (size_t)PQntuples(r);
-	if (size_mul(n ? n : 1, sizeof(*out->items), &bytes) < 0 ||
-	    !(out->items = calloc(1, bytes))) {
-		serr_set(e, "cannot %s: out of memory for %zu events", what, n);
+	taken = r;
+	r = NULL; /* out owns it from here, also on failure */
+	if (run_event_list_fill(taken, what, out, e) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct run_event *ev = &out->items[i];
-		int row = (int)i;
-
-		if (parse_i64(PQgetvalue(r, row, 0), 0, INT64_MAX, &ev->id) < 0) {
-			serr_set(e, "cannot %s: bad event id '%s'", what, PQgetvalue(r, row, 0));
-			goto out;
-		}
-		ev->run_id = store_val(r, row, 1);
-		ev->ts = store_val(r, row, 2);
-		ev->type = store_val(r, row, 3);
-		ev->step = store_val(r, row, 4);
-		ev->level = store_val(r, row, 5);
-		ev->message = store_val(r, row, 6);
-		ev->metadata_json = store_val(r, row, 7);
-	}
-	out->n = n;
-	out->owner = r;
-	r = NULL;
 	rc = 0;
 out:
 	if (rc < 0)

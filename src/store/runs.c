@@ -314,13 +314,42 @@ void run_event_list_free(struct run_event_list *l)
 	run_event_list_init(l);
 }
 
+/*
+ * Fill out from a result of (id, run_id, ts, type, step, level, message,
+ * metadata) rows; out owns the result afterwards, also on failure.
+ */
+int run_event_list_fill(PGresult *r, const char *what, struct run_event_list *out, serr *e)
+{
+	size_t n = (size_t)PQntuples(r), bytes;
+
+	out->owner = r;
+	if (size_mul(n ? n : 1, sizeof(*out->items), &bytes) < 0 ||
+	    !(out->items = calloc(1, bytes)))
+		return serr_set(e, "cannot %s: out of memory for %zu events", what, n);
+	for (size_t i = 0; i < n; i++) {
+		struct run_event *ev = &out->items[i];
+		int row = (int)i;
+
+		if (parse_i64(PQgetvalue(r, row, 0), 0, INT64_MAX, &ev->id) < 0)
+			return serr_set(e, "cannot %s: bad event id '%s'", what, PQgetvalue(r, row, 0));
+		ev->run_id = store_val(r, row, 1);
+		ev->ts = store_val(r, row, 2);
+		ev->type = store_val(r, row, 3);
+		ev->step = store_val(r, row, 4);
+		ev->level = store_val(r, row, 5);
+		ev->message = store_val(r, row, 6);
+		ev->metadata_json = store_val(r, row, 7);
+	}
+	out->n = n;
+	return 0;
+}
+
 int runs_events(struct store *s, const char *run_id, int64_t after_id, int limit,
 		struct run_event_list *out, serr *e)
 {
 	char what[96], after[24], lim[16];
 	const char *p[3] = { run_id, after, limit > 0 ? lim : NULL };
-	PGresult *r = NULL;
-	size_t n, bytes;
+	PGresult *r = NULL, *taken;
 	int rc = -1;
 
 	run_event_list_free(out);
@@ -333,31 +362,10 @@ int runs_events(struct store *s, const char *run_id, int64_t after_id, int limit
 		       " ORDER BY id LIMIT $3::int",
 		       3, p, &r, e) < 0)
 		goto out;
-	n = (size_t)PQntuples(r);
-	if (size_mul(n ? n : 1, sizeof(*out->items), &bytes) < 0 ||
-	    !(out->items = calloc(1, bytes))) {
-		serr_set(e, "cannot %s: out of memory for %zu events", what, n);
+	taken = r;
+	r = NULL; /* out owns it from here, also on failure */
+	if (run_event_list_fill(taken, what, out, e) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct run_event *ev = &out->items[i];
-		int row = (int)i;
-
-		if (parse_i64(PQgetvalue(r, row, 0), 0, INT64_MAX, &ev->id) < 0) {
-			serr_set(e, "cannot %s: bad event id '%s'", what, PQgetvalue(r, row, 0));
-			goto out;
-		}
-		ev->run_id = store_val(r, row, 1);
-		ev->ts = store_val(r, row, 2);
-		ev->type = store_val(r, row, 3);
-		ev->step = store_val(r, row, 4);
-		ev->level = store_val(r, row, 5);
-		ev->message = store_val(r, row, 6);
-		ev->metadata_json = store_val(r, row, 7);
-	}
-	out->n = n;
-	out->owner = r;
-	r = NULL;
 	rc = 0;
 out:
 	if (rc < 0)

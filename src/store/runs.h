@@ -114,6 +114,10 @@ int runs_get(struct store *s, const char *run_id, struct run_list *out, serr *e)
 void run_event_list_init(struct run_event_list *l);
 void run_event_list_free(struct run_event_list *l);
 /* Events of a run with id > after_id, oldest first, at most limit (0: all). */
+/* Fill out from event rows (id, run_id, ts, type, step, level, message, metadata); out owns r. */
+int run_event_list_fill(PGresult *r, const char *what, struct run_event_list *out,
+			serr *e) SCOUT_MUST;
+
 int runs_events(struct store *s, const char *run_id, int64_t after_id, int limit,
 		struct run_event_list *out, serr *e) SCOUT_MUST;
 
