@@ -1,0 +1,250 @@
+/*
+ * The in-memory candidate pool: loaded once, refreshed one candidate at a
+ * time (upsert/remove), compact enough for 100,000 candidates (int8 vectors,
+ * about 4x smaller than float32).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "match/match_internal.h"
+#include "match/pool_internal.h"
+
+float match_quantize(const float *v, int dim, int pdim, int8_t *q)
+{
+	double norm = 0, maxabs = 0;
+	float scale;
+
+	memset(q, 0, (size_t)pdim);
+	if (!v || isnan(v[0]))
+		return 0;
+	for (int i = 0; i < dim; i++) {
+		if (!isfinite(v[i]))
+			return 0;
+		norm += (double)v[i] * v[i];
+	}
+	if (norm <= 0)
+		return 0;
+	norm = sqrt(norm);
+	for (int i = 0; i < dim; i++)
+		if (fabs(v[i] / norm) > maxabs)
+			maxabs = fabs(v[i] / norm);
+	scale = (float)(maxabs / 127.0);
+	for (int i = 0; i < dim; i++)
+		q[i] = (int8_t)lrint(v[i] / norm / scale);
+	return scale;
+}
+
+/* Fixed 64-wide inner blocks let gcc vectorize the reduction at -O2. */
+int32_t match_dot_i8(const int8_t *a, const int8_t *b, int pdim)
+{
+	int32_t s = 0;
+
+	for (int i = 0; i < pdim; i += 64) {
+		int32_t t = 0;
+		for (int j = 0; j < 64; j++)
+			t += (int16_t)a[i + j] * (int16_t)b[i + j];
+		s += t;
+	}
+	return s;
+}
+
+struct match_pool *match_pool_new(int dim, serr *e)
+{
+	struct match_pool *p;
+
+	if (dim <= 0 || dim > 65536) {
+		serr_set(e, "match pool: dimension %d out of range 1..65536", dim);
+		return NULL;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		serr_set(e, "match pool: out of memory");
+		return NULL;
+	}
+	p->dim = dim;
+	p->pdim = (dim + 63) / 64 * 64;
+	idmap_init(&p->ids);
+	idmap_init(&p->skills);
+	idmap_init(&p->zones);
+	return p;
+}
+
+static void mcand_free(struct mcand *c)
+{
+	if (!c)
+		return;
+	free(c->q);
+	free(c->scale);
+	free(c->skill_ids);
+	free(c->ratings);
+	free(c);
+}
+
+void match_pool_free(struct match_pool *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		mcand_free(p->c[i]);
+	free(p->c);
+	for (size_t i = 0; i < p->n_zones; i++)
+		free(p->zone_names[i]);
+	free(p->zone_names);
+	idmap_free(&p->ids);
+	idmap_free(&p->skills);
+	idmap_free(&p->zones);
+	free(p);
+}
+
+size_t match_pool_size(const struct match_pool *p)
+{
+	return p ? p->n : 0;
+}
+
+static int intern(struct idmap *m, const char *s)
+{
+	int id = idmap_get(m, s);
+
+	if (id >= 0)
+		return id;
+	id = (int)m->len;
+	return idmap_put(m, s, id) == 0 ? id : -1;
+}
+
+static int intern_zone(struct match_pool *p, const char *z)
+{
+	int id = idmap_get(&p->zones, z);
+
+	if (id >= 0)
+		return id;
+	if (p->n_zones == p->zones_cap) {
+		size_t nc = p->zones_cap ? p->zones_cap * 2 : 16;
+		char **nz = realloc(p->zone_names, nc * sizeof *nz);
+		if (!nz)
+			return -1;
+		p->zone_names = nz;
+		p->zones_cap = nc;
+	}
+	p->zone_names[p->n_zones] = xstrdup(z);
+	if (!p->zone_names[p->n_zones] || idmap_put(&p->zones, z, (int)p->n_zones) != 0) {
+		free(p->zone_names[p->n_zones]);
+		return -1;
+	}
+	return (int)p->n_zones++;
+}
+
+static struct mcand *mcand_build(struct match_pool *p, const struct match_candidate_in *in, serr *e)
+{
+	struct mcand *c = calloc(1, sizeof *c);
+	size_t bytes;
+	int v = 0;
+
+	if (!c)
+		goto oom;
+	snprintf(c->id, sizeof c->id, "%s", in->record_id);
+	c->n_pos = (int)in->n_positions;
+	c->n_proj = (int)in->n_projects;
+	c->n_skills = (int)in->n_skills;
+	c->nvec = MN_COUNT + c->n_pos + c->n_proj + c->n_skills;
+	if (size_mul((size_t)c->nvec, (size_t)p->pdim, &bytes) != 0)
+		goto oom;
+	c->q = malloc(bytes);
+	c->scale = calloc((size_t)c->nvec, sizeof *c->scale);
+	c->skill_ids = calloc((size_t)c->n_skills + 1, sizeof *c->skill_ids);
+	c->ratings = calloc((size_t)c->n_skills + 1, sizeof *c->ratings);
+	if (!c->q || !c->scale || !c->skill_ids || !c->ratings)
+		goto oom;
+	for (int i = 0; i < MN_COUNT; i++, v++)
+		c->scale[v] = match_quantize(in->narrative[i], p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+	for (int i = 0; i < c->n_pos; i++, v++)
+		c->scale[v] = match_quantize(in->positions ? in->positions + (size_t)i * p->dim : NULL,
+					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+	for (int i = 0; i < c->n_proj; i++, v++)
+		c->scale[v] = match_quantize(in->projects ? in->projects + (size_t)i * p->dim : NULL,
+					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+	for (int i = 0; i < c->n_skills; i++, v++) {
+		c->scale[v] = match_quantize(in->skill_vectors ? in->skill_vectors + (size_t)i * p->dim : NULL,
+					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+		c->skill_ids[i] = in->skill_names && in->skill_names[i] ? intern(&p->skills, in->skill_names[i]) : -2;
+		if (c->skill_ids[i] == -1)
+			goto oom;
+		c->ratings[i] = in->skill_ratings ? in->skill_ratings[i] : NAN;
+	}
+	c->comp_min = in->comp_min_usd;
+	c->comp_max = in->comp_max_usd;
+	c->years = in->years_experience;
+	c->tz_id = -1;
+	if (in->timezone && *in->timezone && (c->tz_id = intern_zone(p, in->timezone)) < 0)
+		goto oom;
+	c->excluded = in->excluded != 0;
+	c->verified = in->verified != 0;
+	c->highlighted = in->highlighted != 0;
+	return c;
+oom:
+	serr_set(e, "match pool: out of memory adding candidate '%s'", in->record_id);
+	mcand_free(c);
+	return NULL;
+}
+
+int match_pool_upsert(struct match_pool *p, const struct match_candidate_in *in, serr *e)
+{
+	struct mcand *c;
+	int slot;
+
+	if (!p || !in || !in->record_id || !*in->record_id)
+		return serr_set(e, "match pool: candidate without a record id");
+	if (strlen(in->record_id) >= sizeof c->id)
+		return serr_set(e, "match pool: record id '%.40s' longer than %zu characters",
+				in->record_id, sizeof c->id - 1);
+	if (in->n_skills > MATCH_MAX_CAND_SKILLS || in->n_positions > MATCH_MAX_ITEMS ||
+	    in->n_projects > MATCH_MAX_ITEMS)
+		return serr_set(e, "match pool: candidate '%s' has %zu skills, %zu positions, %zu projects (limits %d, %d, %d)",
+				in->record_id, in->n_skills, in->n_positions, in->n_projects,
+				MATCH_MAX_CAND_SKILLS, MATCH_MAX_ITEMS, MATCH_MAX_ITEMS);
+	c = mcand_build(p, in, e);
+	if (!c)
+		return -1;
+	slot = idmap_get(&p->ids, c->id);
+	if (slot >= 0) {
+		mcand_free(p->c[slot]);
+		p->c[slot] = c;
+		return 0;
+	}
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 1024;
+		struct mcand **n = realloc(p->c, nc * sizeof *n);
+		if (!n) {
+			mcand_free(c);
+			return serr_set(e, "match pool: out of memory growing to %zu candidates", nc);
+		}
+		p->c = n;
+		p->cap = nc;
+	}
+	if (idmap_put(&p->ids, c->id, (int)p->n) != 0) {
+		mcand_free(c);
+		return serr_set(e, "match pool: out of memory indexing candidate '%s'", in->record_id);
+	}
+	p->c[p->n++] = c;
+	return 0;
+}
+
+int match_pool_remove(struct match_pool *p, const char *record_id)
+{
+	int slot = p ? idmap_get(&p->ids, record_id) : -1;
+
+	if (slot < 0)
+		return 0;
+	(void)idmap_del(&p->ids, record_id);
+	mcand_free(p->c[slot]);
+	p->n--;
+	if ((size_t)slot != p->n) {
+		p->c[slot] = p->c[p->n];
+		/* overwriting an existing key cannot allocate */
+		if (idmap_put(&p->ids, p->c[slot]->id, slot) != 0)
+			return 1;
+	}
+	return 1;
+}

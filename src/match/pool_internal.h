@@ -1,0 +1,40 @@
+/*
+ * The match pool's layout, shared by pool.c (refresh) and rank.c (scan).
+ * Every vector is L2-normalized and stored as int8 with one float scale, so
+ * a cosine is one int8 dot product times two scales; dim is padded to a
+ * multiple of 64 with zeros so the dot kernel vectorizes without a tail.
+ */
+#ifndef SCOUT_MATCH_POOL_INTERNAL_H
+#define SCOUT_MATCH_POOL_INTERNAL_H
+
+#include <stdint.h>
+
+#include "match/idmap.h"
+#include "match/match.h"
+
+struct mcand {
+	char id[32];
+	int n_pos, n_proj, n_skills, nvec; /* nvec = MN_COUNT + n_pos + n_proj + n_skills */
+	int8_t *q;                         /* nvec * pdim */
+	float *scale;                      /* nvec; 0 = missing vector */
+	int *skill_ids;                    /* interned canonical names */
+	float *ratings;
+	double comp_min, comp_max, years;
+	int tz_id;                         /* -1 unknown */
+	int excluded, verified, highlighted;
+};
+
+struct match_pool {
+	int dim, pdim;
+	struct mcand **c;
+	size_t n, cap;
+	struct idmap ids, skills, zones;
+	char **zone_names;
+	size_t n_zones, zones_cap;
+};
+
+/* Quantize one float vector (NULL or NaN-filled = missing) into q[pdim]; returns the scale. */
+float match_quantize(const float *v, int dim, int pdim, int8_t *q);
+int32_t match_dot_i8(const int8_t *a, const int8_t *b, int pdim);
+
+#endif

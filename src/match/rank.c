@@ -1,0 +1,425 @@
+/*
+ * Ranking one job against the whole pool: the job's vectors are quantized
+ * once, candidate ranges are scored on all cores with per-thread top-k heaps,
+ * then merged; exclusions and the highlight rule are applied on the merge.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "match/match_internal.h"
+#include "match/pool_internal.h"
+
+struct jprep {
+	const struct match_job_in *job;
+	int8_t *q;        /* (MJ_SKILL0 + n_skills) * pdim */
+	float *scale;
+	int *skill_ids;   /* interned id or -1 */
+	double *zone_off; /* per pool zone, NAN unknown */
+	double job_tz;
+	struct idmap rejected;
+};
+
+struct pctx {
+	const struct match_pool *p;
+	const struct mcand *c;
+	const struct jprep *j;
+};
+
+static double pool_cos(const void *ctx, int cs, int js)
+{
+	const struct pctx *x = ctx;
+	float sj = x->j->scale[js], sc;
+
+	if (sj <= 0)
+		return NAN;
+	if (cs < 0)
+		return 1.0;
+	sc = x->c->scale[cs];
+	if (sc <= 0)
+		return NAN;
+	return (double)match_dot_i8(x->c->q + (size_t)cs * x->p->pdim,
+				    x->j->q + (size_t)js * x->p->pdim, x->p->pdim) * sc * sj;
+}
+
+/* Scores one pooled candidate; nm is scratch for the name matches. */
+static void score_pooled(const struct match_pool *p, const struct jprep *j, const struct match_weights *w,
+			 const struct mcand *c, int *nm, struct match_result *r)
+{
+	struct pctx x = { p, c, j };
+	struct match_core_in in;
+	const struct match_job_in *job = j->job;
+
+	for (size_t k = 0; k < job->n_skills; k++) {
+		nm[k] = -1;
+		if (j->skill_ids[k] < 0)
+			continue;
+		for (int i = 0; i < c->n_skills; i++)
+			if (c->skill_ids[i] == j->skill_ids[k]) {
+				nm[k] = i;
+				break;
+			}
+	}
+	memset(&in, 0, sizeof in);
+	in.cos = pool_cos;
+	in.ctx = &x;
+	in.n_pos = c->n_pos;
+	in.n_proj = c->n_proj;
+	in.n_skills = c->n_skills;
+	in.ratings = c->ratings;
+	in.name_match = nm;
+	in.job_n_skills = (int)job->n_skills;
+	in.must_have = job->must_have;
+	in.comp_min = c->comp_min;
+	in.comp_max = c->comp_max;
+	in.sal_min = job->salary_min_usd;
+	in.sal_max = job->salary_max_usd;
+	in.cand_tz = c->tz_id >= 0 ? j->zone_off[c->tz_id] : NAN;
+	in.job_tz = j->job_tz;
+	in.work_setup = job->work_setup;
+	in.years = c->years;
+	in.min_years = job->min_years;
+	in.verified = c->verified;
+	in.highlighted = c->highlighted;
+	match_components(&in, w, r);
+}
+
+/* ---- top-k heaps of (score, candidate index), worst at the root ---- */
+
+struct hent {
+	double score;
+	int idx;
+};
+
+struct heap {
+	struct hent *a;
+	size_t n, k;
+};
+
+/* Deterministic order: higher score first, then the smaller record id. */
+static int better(const struct match_pool *p, const struct hent *x, const struct hent *y)
+{
+	if (x->score != y->score)
+		return x->score > y->score;
+	return strcmp(p->c[x->idx]->id, p->c[y->idx]->id) < 0;
+}
+
+static void heap_push(const struct match_pool *p, struct heap *h, double score, int idx)
+{
+	struct hent e = { score, idx };
+	size_t i;
+
+	if (h->k == 0)
+		return;
+	if (h->n == h->k) {
+		if (!better(p, &e, &h->a[0]))
+			return;
+		i = 0;
+		for (;;) { /* sift down from the root */
+			size_t l = 2 * i + 1, r = l + 1, m = i;
+			const struct hent *mv = &e;
+			if (l < h->n && better(p, mv, &h->a[l])) { m = l; mv = &h->a[l]; }
+			if (r < h->n && better(p, mv, &h->a[r])) { m = r; }
+			if (m == i)
+				break;
+			h->a[i] = h->a[m];
+			i = m;
+		}
+		h->a[i] = e;
+		return;
+	}
+	i = h->n++;
+	while (i > 0 && better(p, &h->a[(i - 1) / 2], &e)) {
+		h->a[i] = h->a[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->a[i] = e;
+}
+
+struct worker {
+	const struct match_pool *p;
+	const struct jprep *j;
+	const struct match_weights *w;
+	size_t from, to;
+	struct heap top, excl, hl;
+	int nm[MATCH_MAX_JOB_SKILLS];
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *wk = arg;
+	struct match_result r;
+
+	for (size_t i = wk->from; i < wk->to; i++) {
+		const struct mcand *c = wk->p->c[i];
+		score_pooled(wk->p, wk->j, wk->w, c, wk->nm, &r);
+		if (c->excluded || idmap_get(&wk->j->rejected, c->id) >= 0) {
+			heap_push(wk->p, &wk->excl, r.score, (int)i);
+			continue;
+		}
+		heap_push(wk->p, &wk->top, r.score, (int)i);
+		if (c->highlighted)
+			heap_push(wk->p, &wk->hl, r.score, (int)i);
+	}
+	return NULL;
+}
+
+static const struct match_pool *sort_pool;
+
+static int cmp_hent(const void *a, const void *b)
+{
+	const struct hent *x = a, *y = b;
+
+	if (better(sort_pool, x, y))
+		return -1;
+	return better(sort_pool, y, x) ? 1 : 0;
+}
+
+static void sort_hents(const struct match_pool *p, struct hent *a, size_t n)
+{
+	/* qsort has no context argument; the merge runs on the calling thread only */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&lock);
+	sort_pool = p;
+	qsort(a, n, sizeof *a, cmp_hent);
+	pthread_mutex_unlock(&lock);
+}
+
+static int jprep_init(struct jprep *j, const struct match_pool *p, const struct match_job_in *job, serr *e)
+{
+	size_t nv = MJ_SKILL0 + job->n_skills, bytes;
+	int64_t now = now_ms();
+
+	memset(j, 0, sizeof *j);
+	j->job = job;
+	idmap_init(&j->rejected);
+	if (size_mul(nv, (size_t)p->pdim, &bytes) != 0)
+		return serr_set(e, "job '%s': vector size overflow", job->record_id);
+	j->q = malloc(bytes);
+	j->scale = calloc(nv, sizeof *j->scale);
+	j->skill_ids = calloc(job->n_skills + 1, sizeof *j->skill_ids);
+	j->zone_off = calloc(p->n_zones + 1, sizeof *j->zone_off);
+	if (!j->q || !j->scale || !j->skill_ids || !j->zone_off)
+		return serr_set(e, "job '%s': out of memory preparing the ranking", job->record_id);
+	for (int i = 0; i < MN_COUNT; i++)
+		j->scale[i] = match_quantize(job->narrative[i], p->dim, p->pdim, j->q + (size_t)i * p->pdim);
+	j->scale[MJ_ROLE] = match_quantize(job->role, p->dim, p->pdim, j->q + (size_t)MJ_ROLE * p->pdim);
+	for (size_t k = 0; k < job->n_skills; k++) {
+		size_t v = MJ_SKILL0 + k;
+		j->scale[v] = match_quantize(job->skill_vectors ? job->skill_vectors + k * (size_t)p->dim : NULL,
+					     p->dim, p->pdim, j->q + v * p->pdim);
+		j->skill_ids[k] = job->skill_names && job->skill_names[k] ? idmap_get(&p->skills, job->skill_names[k]) : -1;
+	}
+	for (size_t z = 0; z < p->n_zones; z++) {
+		serr ze;
+		double h;
+		j->zone_off[z] = match_tz_offset_hours(p->zone_names[z], now, &h, &ze) == 0 ? h : NAN;
+	}
+	j->job_tz = NAN;
+	if (job->timezone && *job->timezone) {
+		serr ze;
+		double h;
+		if (match_tz_offset_hours(job->timezone, now, &h, &ze) == 0)
+			j->job_tz = h;
+	}
+	for (size_t i = 0; i < job->n_rejected; i++)
+		if (job->rejected[i] && idmap_put(&j->rejected, job->rejected[i], 1) != 0)
+			return serr_set(e, "job '%s': out of memory indexing rejections", job->record_id);
+	return 0;
+}
+
+static void jprep_free(struct jprep *j)
+{
+	free(j->q);
+	free(j->scale);
+	free(j->skill_ids);
+	free(j->zone_off);
+	idmap_free(&j->rejected);
+}
+
+static void fill_result(const struct match_pool *p, const struct jprep *j, const struct match_weights *w,
+			int idx, struct match_result *r)
+{
+	int nm[MATCH_MAX_JOB_SKILLS];
+
+	memset(r, 0, sizeof *r);
+	score_pooled(p, j, w, p->c[idx], nm, r);
+	snprintf(r->record_id, sizeof r->record_id, "%s", p->c[idx]->id);
+}
+
+/* Highlight rule: up to highlight_slots highlighted candidates in the list; one
+ * outside the top k replaces the lowest non-highlighted entry when its score is
+ * within highlight_margin of the k-th score, and is marked surfaced_by_highlight. */
+static size_t apply_highlight(const struct match_pool *p, const struct match_weights *w, size_t k,
+			      struct hent *top, size_t nt, const struct hent *hl, size_t nh)
+{
+	size_t have = 0;
+
+	if (nt < k || w->highlight_slots <= 0)
+		return nt;
+	for (size_t i = 0; i < nt; i++)
+		have += p->c[top[i].idx]->highlighted ? 1 : 0;
+	for (size_t h = 0; h < nh && have < (size_t)w->highlight_slots; h++) {
+		int in_top = 0;
+		for (size_t i = 0; i < nt; i++)
+			in_top |= top[i].idx == hl[h].idx;
+		if (in_top)
+			continue;
+		if (hl[h].score < top[k - 1].score - w->highlight_margin)
+			break;
+		for (size_t i = nt; i-- > 0;) {
+			if (!p->c[top[i].idx]->highlighted) {
+				top[i] = hl[h];
+				have++;
+				break;
+			}
+		}
+	}
+	sort_hents(p, top, nt);
+	return nt;
+}
+
+static size_t merge(const struct match_pool *p, struct worker *wk, int nthreads, size_t which,
+		    struct hent *all)
+{
+	size_t n = 0;
+
+	for (int t = 0; t < nthreads; t++) {
+		struct heap *h = which == 0 ? &wk[t].top : which == 1 ? &wk[t].excl : &wk[t].hl;
+		memcpy(all + n, h->a, h->n * sizeof *all);
+		n += h->n;
+	}
+	sort_hents(p, all, n);
+	return n;
+}
+
+int match_rank(const struct match_pool *p, const struct match_job_in *job, const struct match_weights *w,
+	       int threads, size_t k, struct match_result *out, size_t *n_out,
+	       struct match_exclusion *excl, size_t *n_excl, serr *e)
+{
+	struct jprep j;
+	struct worker *wk = NULL;
+	pthread_t *tid = NULL;
+	struct hent *all = NULL;
+	size_t nt, ne, nh, cap, slots = w && w->highlight_slots > 0 ? (size_t)w->highlight_slots : 0;
+	int rc = -1, started = 0;
+
+	if (n_out)
+		*n_out = 0;
+	if (n_excl)
+		*n_excl = 0;
+	if (!p || !job || !w || !out || !n_out || k == 0 || k > 100000)
+		return serr_set(e, "match_rank: missing argument or k %zu out of range 1..100000", k);
+	if (!job->record_id)
+		return serr_set(e, "match_rank: job without a record id");
+	if (job->n_skills > MATCH_MAX_JOB_SKILLS)
+		return serr_set(e, "job '%s' has %zu skills; at most %d are scored", job->record_id,
+				job->n_skills, MATCH_MAX_JOB_SKILLS);
+	if (jprep_init(&j, p, job, e) != 0)
+		goto out;
+	if (threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (int)n : 1;
+	}
+	if (threads > 256)
+		threads = 256;
+	if ((size_t)threads > p->n / 64 + 1)
+		threads = (int)(p->n / 64 + 1);
+	wk = calloc((size_t)threads, sizeof *wk);
+	tid = calloc((size_t)threads, sizeof *tid);
+	cap = (size_t)threads * (2 * k + slots) + 1;
+	all = calloc(cap, sizeof *all);
+	if (!wk || !tid || !all) {
+		serr_set(e, "job '%s': out of memory for %d ranking threads", job->record_id, threads);
+		goto out;
+	}
+	for (int t = 0; t < threads; t++) {
+		wk[t].p = p;
+		wk[t].j = &j;
+		wk[t].w = w;
+		wk[t].from = p->n * (size_t)t / (size_t)threads;
+		wk[t].to = p->n * (size_t)(t + 1) / (size_t)threads;
+		wk[t].top.k = k;
+		wk[t].excl.k = k;
+		wk[t].hl.k = slots;
+		wk[t].top.a = calloc(k, sizeof(struct hent));
+		wk[t].excl.a = calloc(k, sizeof(struct hent));
+		wk[t].hl.a = calloc(slots + 1, sizeof(struct hent));
+		if (!wk[t].top.a || !wk[t].excl.a || !wk[t].hl.a) {
+			serr_set(e, "job '%s': out of memory for ranking heaps", job->record_id);
+			goto out;
+		}
+	}
+	for (int t = 1; t < threads; t++) {
+		if (pthread_create(&tid[t], NULL, worker_run, &wk[t]) != 0)
+			break;
+		started = t;
+	}
+	for (int t = started + 1; t < threads; t++)
+		worker_run(&wk[t]); /* threads that could not start run here */
+	worker_run(&wk[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+
+	/* highlighted first (they need their own copy), then exclusions, then the top */
+	{
+		struct hent *hl = calloc((size_t)threads * slots + 1, sizeof *hl);
+		struct hent *top = calloc((size_t)threads * k + 1, sizeof *top);
+		if (!hl || !top) {
+			free(hl);
+			free(top);
+			serr_set(e, "job '%s': out of memory merging results", job->record_id);
+			goto out;
+		}
+		nh = merge(p, wk, threads, 2, hl);
+		nt = merge(p, wk, threads, 0, top);
+		if (nt > k)
+			nt = k;
+		nt = apply_highlight(p, w, k, top, nt, hl, nh);
+		for (size_t i = 0; i < nt; i++)
+			fill_result(p, &j, w, top[i].idx, &out[i]);
+		/* surfaced by highlight = in the list but not in the plain top k */
+		{
+			size_t n2 = merge(p, wk, threads, 0, all);
+			for (size_t i = 0; i < nt; i++) {
+				int plain = 0;
+				for (size_t t = 0; t < n2 && t < k; t++)
+					plain |= all[t].idx == top[i].idx;
+				out[i].surfaced_by_highlight = !plain;
+			}
+		}
+		*n_out = nt;
+		if (excl && n_excl) {
+			ne = merge(p, wk, threads, 1, all);
+			for (size_t i = 0; i < ne && *n_excl < k; i++) {
+				const struct mcand *c = p->c[all[i].idx];
+				if (nt == k && all[i].score < top[k - 1].score)
+					break;
+				snprintf(excl[*n_excl].record_id, sizeof excl[*n_excl].record_id, "%s", c->id);
+				excl[*n_excl].score = all[i].score;
+				excl[*n_excl].reason = c->excluded ? "fraud" : "rejected for this job";
+				(*n_excl)++;
+			}
+		}
+		free(hl);
+		free(top);
+	}
+	rc = 0;
+out:
+	if (wk)
+		for (int t = 0; t < threads; t++) {
+			free(wk[t].top.a);
+			free(wk[t].excl.a);
+			free(wk[t].hl.a);
+		}
+	free(wk);
+	free(tid);
+	free(all);
+	jprep_free(&j);
+	return rc;
+}
