@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "orchestrator/sensor.h"
 
 struct job_ctx;
 
@@ -28,6 +29,15 @@ struct job_ctx;
  * names the column and what to correct).
  */
 int step_apply_job_feedback(struct job_ctx *ctx, serr *e) SCOUT_MUST;
+
+/*
+ * airtable_job_matchmaking_sensor (sensor_matchmaking.c): one listing of
+ * the jobs with Start Matchmaking checked, a request of the definition's job
+ * per job, keyed by record id, a hash of its (N) values and the tick's
+ * interval bucket.
+ */
+int sensor_eval_job_matchmaking(const struct sensor_eval_ctx *ctx, const char *cursor,
+				struct sensor_result *out, serr *e) SCOUT_MUST;
 
 /* What folding a record's (N) values into an answer did. */
 struct feedback_result {
