@@ -9,6 +9,7 @@
 #include "pipeline/fitness.h"
 #include "pipeline/ingest.h"
 #include "pipeline/llm_ctx.h"
+#include "pipeline/matchmaking.h"
 #include "pipeline/normalize.h"
 #include "pipeline/syncback.h"
 #include "pipeline/vectorize.h"
@@ -116,6 +117,16 @@ const struct job_def job_defs[] = {
 		.tags = "airtable",
 		.max_retries = 3,
 		.steps = { { "syncback_job_fields", step_syncback_job_fields } },
+	},
+	{
+		.name = "matchmaking_job",
+		.description = "rank every candidate for one job from the stored vectors (no "
+			       "re-vectorizing) and store the top 20 with the exclusions",
+		.partitioning = PART_JOBS,
+		.allow_all = 1,
+		.tags = "matchmaking",
+		.max_retries = 2,
+		.steps = { { "score_job", step_score_job } },
 	},
 };
 

@@ -27,6 +27,17 @@ void match_run_free(struct match_run *r)
 	match_run_init(r);
 }
 
+static int uuid_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++, n++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		      (*s >= 'A' && *s <= 'F') || *s == '-'))
+			return 0;
+	return n == 36;
+}
+
 static int put_num(json_t *o, const char *k, double v)
 {
 	return json_object_set_new(o, k, json_real(v));
@@ -170,11 +181,12 @@ int matches_store_run(struct store *s, const struct match_run_in *in, char run_i
 	}
 	{
 		const char *p[] = { in->job_record_id,
-				    in->job_run_id && *in->job_run_id ? in->job_run_id : NULL,
+				    uuid_ok(in->job_run_id) ? in->job_run_id : NULL,
 				    pool, exc_s };
 		if (store_exec(s, "record the match run",
 			       "INSERT INTO match_runs (job_record_id, job_run_id, pool_size, excluded) "
-			       "VALUES ($1, $2::uuid, $3::int, $4::jsonb) RETURNING run_id::text",
+			       "VALUES ($1, (SELECT id FROM runs WHERE id = $2::uuid), $3::int, "
+			       "$4::jsonb) RETURNING run_id::text",
 			       4, p, &r, e) < 0)
 			goto fail;
 	}
@@ -345,17 +357,6 @@ int matches_latest(struct store *s, const char *job_record_id, struct match_run 
 		     job_record_id, out, found, e) < 0)
 		return serr_wrap(e, "job '%s'", job_record_id);
 	return 0;
-}
-
-static int uuid_ok(const char *s)
-{
-	size_t n = 0;
-
-	for (; s && *s; s++, n++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-		      (*s >= 'A' && *s <= 'F') || *s == '-'))
-			return 0;
-	return n == 36;
 }
 
 int matches_get_run(struct store *s, const char *run_id, struct match_run *out, int *found,

@@ -17,7 +17,7 @@
 /* One ranking to store. results best first (rank = index + 1). */
 struct match_run_in {
 	const char *job_record_id;
-	const char *job_run_id; /* the orchestrator run (a uuid) or NULL */
+	const char *job_run_id; /* the orchestrator run, kept when it exists; or NULL */
 	size_t pool_size;
 	const struct match_weights *weights;
 	const struct match_result *results;

@@ -1,0 +1,725 @@
+/*
+ * The candidate pool loader and its process-wide cache, and the loader of
+ * one job (see match_pool.h).
+ */
+#include "pipeline/match_pool.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/util.h"
+
+/* Candidates read per round of statements: bounds the memory of one result. */
+#define CHUNK 256
+/* Vectors of one candidate beyond this are left out (with a warning). */
+#define CANDIDATE_VECTORS_MAX 1000
+#define RECORD_ID_MAX 31
+#define FLOAT4OID 700
+
+/* Growable float scratch space reused across candidates. */
+struct fvec {
+	float *v;
+	size_t cap; /* floats */
+};
+
+static int fvec_reserve(struct fvec *f, size_t n)
+{
+	size_t bytes;
+	float *nv;
+
+	if (n <= f->cap)
+		return 0;
+	if (n < 2 * f->cap)
+		n = 2 * f->cap;
+	if (size_mul(n, sizeof(float), &bytes) < 0)
+		return -1;
+	nv = realloc(f->v, bytes);
+	if (!nv)
+		return -1;
+	f->v = nv;
+	f->cap = n;
+	return 0;
+}
+
+static void fvec_free(struct fvec *f)
+{
+	free(f->v);
+	f->v = NULL;
+	f->cap = 0;
+}
+
+static uint32_t be32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/* A real[] in PostgreSQL's binary array format into out[dim]. */
+static int real_array_parse(const char *v, int len, int dim, float *out)
+{
+	const char *p;
+
+	if (len < 20 || be32(v) != 1 || be32(v + 8) != FLOAT4OID || (int)be32(v + 12) != dim)
+		return -1;
+	if ((size_t)len != 20 + (size_t)dim * 8)
+		return -1;
+	p = v + 20;
+	for (int i = 0; i < dim; i++, p += 8) {
+		uint32_t bits;
+
+		if (be32(p) != 4)
+			return -1; /* NULL element or not a float4 */
+		bits = be32(p + 4);
+		memcpy(&out[i], &bits, 4);
+	}
+	return 0;
+}
+
+/* PQexecParams with binary results (vectors), errors as store_exec words them. */
+static int exec_binary(struct store *s, const char *what, const char *sql, int n,
+		       const char *const *params, PGresult **out, serr *e)
+{
+	PGresult *r;
+	char msg[512];
+	size_t len;
+
+	*out = NULL;
+	if (!s->conn)
+		return serr_set(e, "cannot %s: not connected to the database", what);
+	r = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 1);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(msg, sizeof(msg), "%s",
+			 r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+		len = strlen(msg);
+		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+			msg[--len] = '\0';
+		PQclear(r);
+		return serr_set(e, "cannot %s: %s", what, msg);
+	}
+	*out = r;
+	return 0;
+}
+
+static double num_or_nan(const PGresult *r, int row, int col)
+{
+	double d;
+
+	if (PQgetisnull(r, row, col) || parse_double(PQgetvalue(r, row, col), &d) < 0)
+		return NAN;
+	return d;
+}
+
+static int is_true(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+static const char *const narrative_kinds[MN_COUNT] = {
+	"narrative_experience", "narrative_domain", "narrative_personality", "narrative_impact",
+	"narrative_technical"
+};
+
+static int narrative_index(const char *kind)
+{
+	for (int i = 0; i < MN_COUNT; i++)
+		if (strcmp(kind, narrative_kinds[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* What one candidate is built from while its chunk is read. */
+struct cand_scratch {
+	struct fvec narr, pos, proj, skv, ratings;
+	const char **names;
+	size_t names_cap;
+};
+
+static void cand_scratch_free(struct cand_scratch *c)
+{
+	fvec_free(&c->narr);
+	fvec_free(&c->pos);
+	fvec_free(&c->proj);
+	fvec_free(&c->skv);
+	fvec_free(&c->ratings);
+	free(c->names);
+}
+
+static int names_reserve(struct cand_scratch *c, size_t n)
+{
+	size_t bytes;
+	const char **nn;
+
+	if (n <= c->names_cap)
+		return 0;
+	if (size_mul(n, sizeof(*nn), &bytes) < 0)
+		return -1;
+	nn = realloc(c->names, bytes);
+	if (!nn)
+		return -1;
+	c->names = nn;
+	c->names_cap = n;
+	return 0;
+}
+
+/* Append one vector to a growable block of rows. */
+static int rows_add(struct fvec *f, size_t *nrows, int dim, const char *v, int len)
+{
+	size_t need;
+
+	if (size_mul(*nrows + 1, (size_t)dim, &need) < 0 || fvec_reserve(f, need) < 0)
+		return -2;
+	if (real_array_parse(v, len, dim, f->v + *nrows * (size_t)dim) < 0)
+		return -1;
+	(*nrows)++;
+	return 0;
+}
+
+/* Fill c's vectors from rows [*jc, end) of the vector result that belong to id. */
+static int take_vectors(const PGresult *vr, int *jc, const char *id, int dim,
+			struct cand_scratch *sc, struct match_candidate_in *c, serr *e)
+{
+	int nv = PQntuples(vr), taken = 0, rc;
+
+	while (*jc < nv && strcmp(PQgetvalue(vr, *jc, 0), id) < 0)
+		(*jc)++;
+	for (; *jc < nv && strcmp(PQgetvalue(vr, *jc, 0), id) == 0; (*jc)++) {
+		const char *kind = PQgetvalue(vr, *jc, 1), *v = PQgetvalue(vr, *jc, 2);
+		int len = PQgetlength(vr, *jc, 2), k;
+
+		if (++taken > CANDIDATE_VECTORS_MAX) {
+			if (taken == CANDIDATE_VECTORS_MAX + 1)
+				log_warn("candidate has too many vectors; the rest are left out",
+					 "record=%s max=%d", id, CANDIDATE_VECTORS_MAX);
+			continue;
+		}
+		rc = 0;
+		if ((k = narrative_index(kind)) >= 0) {
+			rc = real_array_parse(v, len, dim, sc->narr.v + (size_t)k * (size_t)dim);
+			if (rc == 0)
+				c->narrative[k] = sc->narr.v + (size_t)k * (size_t)dim;
+		} else if (str_starts_with(kind, "position:")) {
+			rc = rows_add(&sc->pos, &c->n_positions, dim, v, len);
+		} else if (str_starts_with(kind, "project:")) {
+			rc = rows_add(&sc->proj, &c->n_projects, dim, v, len);
+		} else if (str_starts_with(kind, "skill:")) {
+			for (size_t i = 0; i < c->n_skills; i++)
+				if (strcmp(c->skill_names[i], kind + 6) == 0) {
+					rc = real_array_parse(v, len, dim,
+							      sc->skv.v + i * (size_t)dim);
+					break;
+				}
+		}
+		if (rc == -2)
+			return serr_set(e, "out of memory loading the vectors of candidate '%s'",
+					id);
+		if (rc < 0)
+			return serr_set(e, "cannot load vector '%s' of candidate '%s': not a real[] "
+					   "of %d values without NULLs; re-run candidate_pipeline_job "
+					   "for it",
+					kind, id, dim);
+	}
+	return 0;
+}
+
+/* Fill c's skills (names borrowed from sr) from the rows of sr that belong to id. */
+static int take_skills(const PGresult *sr, int *jb, const char *id, int dim,
+		       struct cand_scratch *sc, struct match_candidate_in *c, serr *e)
+{
+	int ns = PQntuples(sr), first;
+	size_t n, floats;
+
+	while (*jb < ns && strcmp(PQgetvalue(sr, *jb, 0), id) < 0)
+		(*jb)++;
+	first = *jb;
+	while (*jb < ns && strcmp(PQgetvalue(sr, *jb, 0), id) == 0)
+		(*jb)++;
+	n = (size_t)(*jb - first);
+	if (names_reserve(sc, n + 1) < 0 || fvec_reserve(&sc->ratings, n + 1) < 0 ||
+	    size_mul(n + 1, (size_t)dim, &floats) < 0 || fvec_reserve(&sc->skv, floats) < 0)
+		return serr_set(e, "out of memory loading the skills of candidate '%s'", id);
+	for (size_t i = 0; i < n; i++) {
+		int rating = 0;
+
+		sc->names[i] = PQgetvalue(sr, first + (int)i, 1);
+		if (parse_int(PQgetvalue(sr, first + (int)i, 2), 1, 10, &rating) < 0)
+			rating = 0;
+		sc->ratings.v[i] = (float)rating;
+	}
+	for (size_t i = 0; i < n * (size_t)dim; i++)
+		sc->skv.v[i] = NAN;
+	c->skill_names = sc->names;
+	c->skill_ratings = sc->ratings.v;
+	c->skill_vectors = sc->skv.v;
+	c->n_skills = n;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Remove the ids of the chunk that the candidate rows do not hold. */
+static int remove_missing(struct match_pool *p, const char *const *ids, size_t n,
+			  const PGresult *cr, size_t *removed, serr *e)
+{
+	const char **sorted = NULL;
+	size_t bytes;
+	int nc = PQntuples(cr), j = 0;
+
+	if (size_mul(n, sizeof(*sorted), &bytes) < 0 || !(sorted = malloc(bytes ? bytes : 1)))
+		return serr_set(e, "out of memory refreshing the candidate pool");
+	memcpy(sorted, ids, bytes);
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		int c = 1;
+
+		while (j < nc && (c = strcmp(PQgetvalue(cr, j, 0), sorted[i])) < 0)
+			j++;
+		if (j < nc && c == 0)
+			continue;
+		if (match_pool_remove(p, sorted[i]) == 1)
+			(*removed)++;
+	}
+	free(sorted);
+	return 0;
+}
+
+static int load_chunk(struct store *s, struct match_pool *p, const char *model, int dim,
+		      const char *const *ids, size_t n, struct cand_scratch *sc, size_t *loaded,
+		      size_t *removed, serr *e)
+{
+	PGresult *cr = NULL, *sr = NULL, *vr = NULL;
+	struct buf arr;
+	char dims[16];
+	int rc = -1, jb = 0, jc = 0;
+	size_t nfl;
+
+	buf_init(&arr, 0);
+	snprintf(dims, sizeof(dims), "%d", dim);
+	if (store_text_array(&arr, ids, n) < 0) {
+		serr_set(e, "out of memory listing candidates to load");
+		goto out;
+	}
+	if (size_mul((size_t)MN_COUNT, (size_t)dim, &nfl) < 0 || fvec_reserve(&sc->narr, nfl) < 0) {
+		serr_set(e, "out of memory loading candidates");
+		goto out;
+	}
+	{
+		const char *pa[] = { buf_cstr(&arr) };
+		const char *pv[] = { buf_cstr(&arr), model, dims };
+
+		if (store_exec(s, "load candidates for matching",
+			       "SELECT record_id, years_of_experience, comp_min_annual_usd, "
+			       "comp_max_annual_usd, timezone, is_excluded, verified, highlighted "
+			       "FROM normalized_candidates WHERE record_id = ANY($1::text[]) "
+			       "ORDER BY record_id COLLATE \"C\"",
+			       1, pa, &cr, e) < 0 ||
+		    store_exec(s, "load candidate skills for matching",
+			       "SELECT record_id, canonical, rating FROM candidate_skills "
+			       "WHERE record_id = ANY($1::text[]) "
+			       "ORDER BY record_id COLLATE \"C\", position",
+			       1, pa, &sr, e) < 0 ||
+		    exec_binary(s, "load candidate vectors for matching",
+				"SELECT record_id, kind, vector FROM candidate_vectors "
+				"WHERE record_id = ANY($1::text[]) AND model = $2 "
+				"AND dimensions = $3::int ORDER BY record_id COLLATE \"C\", kind",
+				3, pv, &vr, e) < 0)
+			goto out;
+	}
+	for (int i = 0; i < PQntuples(cr); i++) {
+		struct match_candidate_in c;
+		const char *id = PQgetvalue(cr, i, 0);
+
+		memset(&c, 0, sizeof(c));
+		c.record_id = id;
+		if (strlen(id) > RECORD_ID_MAX) {
+			log_warn("candidate record id too long for matching; left out", "record=%s",
+				 id);
+			continue;
+		}
+		c.years_experience = num_or_nan(cr, i, 1);
+		c.comp_min_usd = num_or_nan(cr, i, 2);
+		c.comp_max_usd = num_or_nan(cr, i, 3);
+		c.timezone = PQgetisnull(cr, i, 4) ? NULL : PQgetvalue(cr, i, 4);
+		c.excluded = is_true(cr, i, 5);
+		c.verified = is_true(cr, i, 6);
+		c.highlighted = is_true(cr, i, 7);
+		if (take_skills(sr, &jb, id, dim, sc, &c, e) < 0 ||
+		    take_vectors(vr, &jc, id, dim, sc, &c, e) < 0)
+			goto out;
+		if (c.n_positions)
+			c.positions = sc->pos.v;
+		if (c.n_projects)
+			c.projects = sc->proj.v;
+		if (match_pool_upsert(p, &c, e) < 0) {
+			serr_wrap(e, "candidate '%s'", id);
+			goto out;
+		}
+		(*loaded)++;
+	}
+	if (remove_missing(p, ids, n, cr, removed, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	PQclear(cr);
+	PQclear(sr);
+	PQclear(vr);
+	buf_free(&arr);
+	return rc;
+}
+
+int pool_load_candidates(struct store *s, struct match_pool *p, const char *model,
+			 int dimensions, const char *const *ids, size_t n, size_t *loaded,
+			 size_t *removed, serr *e)
+{
+	struct cand_scratch sc;
+	int rc = -1;
+
+	memset(&sc, 0, sizeof(sc));
+	*loaded = 0;
+	*removed = 0;
+	if (dimensions <= 0)
+		return serr_set(e, "cannot load candidates: %d embedding dimensions", dimensions);
+	for (size_t i = 0; i < n; i += CHUNK) {
+		size_t m = n - i < CHUNK ? n - i : CHUNK;
+
+		if (load_chunk(s, p, model, dimensions, ids + i, m, &sc, loaded, removed, e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	cand_scratch_free(&sc);
+	return rc;
+}
+
+/* The process-wide pool. */
+static struct {
+	pthread_mutex_t mu;
+	struct match_pool *pool;
+	char model[200];
+	int dim;
+	char db[600];
+	char hwm[32]; /* xid8: xmin of the snapshot of the last load */
+} cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void db_identity(struct store *s, char *out, size_t n)
+{
+	const char *h = PQhost(s->conn), *p = PQport(s->conn), *d = PQdb(s->conn);
+
+	snprintf(out, n, "%s:%s/%s", h ? h : "", p ? p : "", d ? d : "");
+}
+
+/* Record ids from a one-column result, borrowed from it. */
+static int ids_of(const PGresult *r, const char ***out, size_t *n, serr *e)
+{
+	size_t rows = (size_t)PQntuples(r), bytes;
+
+	*out = NULL;
+	*n = rows;
+	if (size_mul(rows + 1, sizeof(**out), &bytes) < 0 || !(*out = malloc(bytes)))
+		return serr_set(e, "out of memory listing %zu candidates", rows);
+	for (size_t i = 0; i < rows; i++)
+		(*out)[i] = PQgetvalue(r, (int)i, 0);
+	return 0;
+}
+
+static int refresh_locked(struct store *s, const char *model, int dim, struct pool_refresh *st,
+			  serr *e)
+{
+	PGresult *xr = NULL, *ir = NULL;
+	const char **ids = NULL;
+	char db[600], hwm[32];
+	size_t n = 0;
+	int rc = -1, own_tx = 0, full;
+
+	db_identity(s, db, sizeof(db));
+	if (cache.pool && (cache.dim != dim || strcmp(cache.model, model) != 0 ||
+			   strcmp(cache.db, db) != 0)) {
+		match_pool_free(cache.pool);
+		cache.pool = NULL;
+	}
+	full = cache.pool == NULL;
+	if (!store_in_tx(s)) {
+		if (store_exec(s, "begin the candidate pool load",
+			       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
+			       e) < 0)
+			goto out;
+		own_tx = 1;
+	}
+	if (store_exec(s, "read the snapshot of the candidate pool",
+		       "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0, NULL, &xr, e) < 0)
+		goto out;
+	snprintf(hwm, sizeof(hwm), "%s", PQgetvalue(xr, 0, 0));
+	if (full) {
+		if (!(cache.pool = match_pool_new(dim, e)))
+			goto out;
+		snprintf(cache.model, sizeof(cache.model), "%s", model);
+		snprintf(cache.db, sizeof(cache.db), "%s", db);
+		cache.dim = dim;
+		if (store_exec(s, "list candidates for matching",
+			       "SELECT record_id FROM normalized_candidates", 0, NULL, &ir, e) < 0)
+			goto out;
+	} else {
+		const char *p[] = { cache.hwm };
+		if (store_exec(s, "list changed candidates",
+			       "SELECT record_id FROM candidate_pool_changes WHERE xid >= $1::xid8",
+			       1, p, &ir, e) < 0)
+			goto out;
+	}
+	if (ids_of(ir, &ids, &n, e) < 0)
+		goto out;
+	st->full = full;
+	st->changed = full ? 0 : n;
+	if (pool_load_candidates(s, cache.pool, model, dim, ids, n, &st->loaded, &st->removed,
+				 e) < 0)
+		goto out;
+	if (own_tx && store_commit(s, e) < 0)
+		goto out;
+	own_tx = 0;
+	snprintf(cache.hwm, sizeof(cache.hwm), "%s", hwm);
+	st->pool_size = match_pool_size(cache.pool);
+	rc = 0;
+out:
+	if (own_tx)
+		store_rollback(s);
+	if (rc < 0 && full && cache.pool) {
+		/* a half-loaded pool must not pass for a complete one */
+		match_pool_free(cache.pool);
+		cache.pool = NULL;
+	}
+	free(ids);
+	PQclear(xr);
+	PQclear(ir);
+	return rc;
+}
+
+int pool_cache_acquire(struct store *s, const char *model, int dimensions,
+		       const struct match_pool **out, struct pool_refresh *st, serr *e)
+{
+	int64_t t0 = mono_ms();
+
+	*out = NULL;
+	memset(st, 0, sizeof(*st));
+	if (!model || !*model || dimensions <= 0 || dimensions > 16384)
+		return serr_set(e, "cannot load the candidate pool: bad embedding space '%s' (%d "
+				   "dimensions); check llm.embedding_model and "
+				   "llm.embedding_dimensions",
+				model ? model : "", dimensions);
+	pthread_mutex_lock(&cache.mu);
+	if (refresh_locked(s, model, dimensions, st, e) < 0) {
+		pthread_mutex_unlock(&cache.mu);
+		return serr_wrap(e, "cannot refresh the candidate pool");
+	}
+	st->ms = mono_ms() - t0;
+	*out = cache.pool;
+	return 0;
+}
+
+void pool_cache_release(void)
+{
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void pool_cache_drop(void)
+{
+	pthread_mutex_lock(&cache.mu);
+	match_pool_free(cache.pool);
+	cache.pool = NULL;
+	cache.hwm[0] = '\0';
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void job_match_input_init(struct job_match_input *j)
+{
+	memset(j, 0, sizeof(*j));
+}
+
+static void free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void job_match_input_free(struct job_match_input *j)
+{
+	if (!j)
+		return;
+	free(j->record_id);
+	free(j->timezone);
+	free(j->work_setup);
+	free_strs(j->skill_names, j->in.n_skills);
+	free(j->must_have);
+	free(j->skill_vectors);
+	free(j->narratives);
+	free_strs(j->rejected, j->n_rejected);
+	job_match_input_init(j);
+}
+
+static char *dup_or_null(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
+static int job_skills_take(const PGresult *r, int dim, struct job_match_input *j, serr *e)
+{
+	size_t n = (size_t)PQntuples(r), bytes, floats;
+
+	if (size_mul(n + 1, sizeof(char *), &bytes) < 0 || !(j->skill_names = calloc(n + 1, sizeof(char *))) ||
+	    !(j->must_have = calloc(n + 1, sizeof(int))) ||
+	    size_mul(n + 1, (size_t)dim, &floats) < 0 || size_mul(floats, sizeof(float), &bytes) < 0 ||
+	    !(j->skill_vectors = malloc(bytes)))
+		return serr_set(e, "out of memory loading the skills of job '%s'", j->record_id);
+	for (size_t i = 0; i < n * (size_t)dim; i++)
+		j->skill_vectors[i] = NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (!(j->skill_names[i] = xstrdup(PQgetvalue(r, (int)i, 0))))
+			return serr_set(e, "out of memory loading the skills of job '%s'",
+					j->record_id);
+		j->in.n_skills = i + 1;
+		j->must_have[i] = is_true(r, (int)i, 1);
+	}
+	return 0;
+}
+
+static int job_vectors_take(const PGresult *r, int dim, struct job_match_input *j, serr *e)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *kind = PQgetvalue(r, i, 0), *v = PQgetvalue(r, i, 1);
+		int len = PQgetlength(r, i, 1), k = narrative_index(kind), rc = 0;
+		float *dst = NULL;
+
+		if (k >= 0)
+			dst = j->narratives + (size_t)k * (size_t)dim;
+		else if (strcmp(kind, "narrative_role") == 0)
+			dst = j->narratives + (size_t)MN_COUNT * (size_t)dim;
+		else if (str_starts_with(kind, "requirement:"))
+			for (size_t s = 0; s < j->in.n_skills; s++)
+				if (strcmp(j->skill_names[s], kind + 12) == 0)
+					dst = j->skill_vectors + s * (size_t)dim;
+		if (!dst)
+			continue;
+		rc = real_array_parse(v, len, dim, dst);
+		if (rc < 0)
+			return serr_set(e, "cannot load vector '%s' of job '%s': not a real[] of %d "
+					   "values without NULLs; re-run job_pipeline_job for it",
+					kind, j->record_id, dim);
+		if (k >= 0)
+			j->in.narrative[k] = dst;
+		else if (dst == j->narratives + (size_t)MN_COUNT * (size_t)dim)
+			j->in.role = dst;
+		j->n_vectors++;
+	}
+	return 0;
+}
+
+static int job_rejected_take(const PGresult *r, struct job_match_input *j, serr *e)
+{
+	size_t n = (size_t)PQntuples(r);
+
+	if (!(j->rejected = calloc(n + 1, sizeof(char *))))
+		return serr_set(e, "out of memory loading the rejections of job '%s'",
+				j->record_id);
+	for (size_t i = 0; i < n; i++) {
+		if (!(j->rejected[i] = xstrdup(PQgetvalue(r, (int)i, 0))))
+			return serr_set(e, "out of memory loading the rejections of job '%s'",
+					j->record_id);
+		j->n_rejected = i + 1;
+	}
+	return 0;
+}
+
+int job_match_input_load(struct store *s, const char *model, int dimensions,
+			 const char *job_record_id, struct job_match_input *out, int *found,
+			 serr *e)
+{
+	PGresult *jr = NULL, *sr = NULL, *vr = NULL, *rr = NULL;
+	char dims[16];
+	size_t floats, bytes;
+	int rc = -1;
+
+	job_match_input_init(out);
+	*found = 0;
+	if (dimensions <= 0 || dimensions > 16384)
+		return serr_set(e, "cannot load job '%s' for matching: %d embedding dimensions",
+				job_record_id, dimensions);
+	snprintf(dims, sizeof(dims), "%d", dimensions);
+	{
+		const char *p1[] = { job_record_id };
+		const char *pv[] = { job_record_id, model, dims };
+
+		if (store_exec(s, "load the job for matching",
+			       "SELECT salary_min_annual_usd, salary_max_annual_usd, timezone, "
+			       "work_setup, min_years_experience FROM normalized_jobs "
+			       "WHERE record_id = $1",
+			       1, p1, &jr, e) < 0)
+			goto out;
+		if (PQntuples(jr) == 0) {
+			rc = 0;
+			goto out;
+		}
+		if (store_exec(s, "load the job's required skills",
+			       "SELECT canonical, kind = 'must_have' FROM job_required_skills "
+			       "WHERE job_record_id = $1 "
+			       "ORDER BY (kind = 'must_have') DESC, position",
+			       1, p1, &sr, e) < 0 ||
+		    exec_binary(s, "load the job's vectors",
+				"SELECT kind, vector FROM job_vectors WHERE record_id = $1 "
+				"AND model = $2 AND dimensions = $3::int ORDER BY kind",
+				3, pv, &vr, e) < 0 ||
+		    store_exec(s, "load the candidates rejected for the job",
+			       "SELECT DISTINCT x FROM ats_rows a, unnest(a.ai_rejection || "
+			       "a.talent_rejected_job || a.introduction_rejected || "
+			       "a.interview_rejected || a.assignment_rejected || "
+			       "a.negotiations_rejection) AS x "
+			       "WHERE a.job_record_id = $1 ORDER BY x",
+			       1, p1, &rr, e) < 0)
+			goto out;
+	}
+	if (!(out->record_id = xstrdup(job_record_id)))
+		goto oom;
+	out->timezone = dup_or_null(jr, 0, 2);
+	out->work_setup = dup_or_null(jr, 0, 3);
+	if ((!PQgetisnull(jr, 0, 2) && !out->timezone) ||
+	    (!PQgetisnull(jr, 0, 3) && !out->work_setup))
+		goto oom;
+	if (size_mul((size_t)MN_COUNT + 1, (size_t)dimensions, &floats) < 0 ||
+	    size_mul(floats, sizeof(float), &bytes) < 0 || !(out->narratives = malloc(bytes)))
+		goto oom;
+	if (job_skills_take(sr, dimensions, out, e) < 0 ||
+	    job_vectors_take(vr, dimensions, out, e) < 0 || job_rejected_take(rr, out, e) < 0)
+		goto out;
+	out->in.record_id = out->record_id;
+	out->in.salary_min_usd = num_or_nan(jr, 0, 0);
+	out->in.salary_max_usd = num_or_nan(jr, 0, 1);
+	out->in.timezone = out->timezone;
+	out->in.work_setup = out->work_setup;
+	out->in.min_years = num_or_nan(jr, 0, 4);
+	out->in.skill_names = (const char *const *)out->skill_names;
+	out->in.skill_vectors = out->skill_vectors;
+	out->in.must_have = out->must_have;
+	out->in.rejected = (const char *const *)out->rejected;
+	out->in.n_rejected = out->n_rejected;
+	*found = 1;
+	rc = 0;
+	goto out;
+oom:
+	serr_set(e, "out of memory loading job '%s' for matching", job_record_id);
+out:
+	if (rc < 0 || !*found)
+		job_match_input_free(out);
+	PQclear(jr);
+	PQclear(sr);
+	PQclear(vr);
+	PQclear(rr);
+	return rc;
+}

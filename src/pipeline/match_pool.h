@@ -1,0 +1,81 @@
+/*
+ * Loading what the matchmaking engine ranks from PostgreSQL: the candidate
+ * pool (normalized candidates, their skills and vectors, recruiter flags)
+ * and one job with the candidates a recruiter rejected for it.
+ *
+ * The pool stays in memory in the process (one cache, behind a mutex) and
+ * is refreshed incrementally: only the candidates in candidate_pool_changes
+ * stamped by transactions at or after the snapshot of the previous load are
+ * read again (see db/migrations/0010_matches.sql); a candidate gone from
+ * normalized_candidates leaves the pool. Reads go by chunks of record ids,
+ * three statements a chunk, vectors in binary form.
+ */
+#ifndef SCOUT_PIPELINE_MATCH_POOL_H
+#define SCOUT_PIPELINE_MATCH_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "match/match.h"
+#include "store/store.h"
+
+/* What one refresh did. */
+struct pool_refresh {
+	int full;	  /* 1: the pool was loaded from scratch */
+	size_t changed;	  /* records named by the change log (0 on a full load) */
+	size_t loaded;	  /* candidates read from PostgreSQL */
+	size_t removed;	  /* candidates dropped from the pool */
+	size_t pool_size; /* candidates in the pool afterwards */
+	int64_t ms;	  /* time the refresh took */
+};
+
+/*
+ * Lock the process-wide pool of this embedding space (model, dimensions),
+ * bring it up to date with the database s is connected to and hand it out
+ * in *out until pool_cache_release(). A different space or database
+ * replaces the cached pool. On failure the lock is not held.
+ */
+int pool_cache_acquire(struct store *s, const char *model, int dimensions,
+		       const struct match_pool **out, struct pool_refresh *st, serr *e) SCOUT_MUST;
+void pool_cache_release(void);
+/* Forget the cached pool: the next acquire loads it in full. */
+void pool_cache_drop(void);
+
+/*
+ * Read the named candidates into p (upserted; ids no longer normalized are
+ * removed). The pool's dimensions must be `dimensions`; vectors of other
+ * models or sizes are left out.
+ */
+int pool_load_candidates(struct store *s, struct match_pool *p, const char *model,
+			 int dimensions, const char *const *ids, size_t n, size_t *loaded,
+			 size_t *removed, serr *e) SCOUT_MUST;
+
+/* One job in the engine's form, with the memory behind it. */
+struct job_match_input {
+	struct match_job_in in;
+	char *record_id;
+	char *timezone;
+	char *work_setup;
+	char **skill_names;
+	int *must_have;
+	float *skill_vectors;  /* n_skills * dim, NaN rows where missing */
+	float *narratives;     /* (MN_COUNT + 1) * dim: the five, then role */
+	char **rejected;
+	size_t n_rejected;
+	size_t n_vectors;      /* job vectors found in the embedding space */
+};
+
+void job_match_input_init(struct job_match_input *j);
+void job_match_input_free(struct job_match_input *j);
+
+/*
+ * Load the normalized job, its required skills and vectors, and the
+ * candidates rejected for it in any rejection column of its ATS rows.
+ * *found = 0 when the job is not normalized.
+ */
+int job_match_input_load(struct store *s, const char *model, int dimensions,
+			 const char *job_record_id, struct job_match_input *out, int *found,
+			 serr *e) SCOUT_MUST;
+
+#endif
