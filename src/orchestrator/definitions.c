@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "orchestrator/job.h"
+#include "pipeline/ats_upload.h"
+#include "pipeline/feedback.h"
 #include "pipeline/fitness.h"
 #include "pipeline/ingest.h"
 #include "pipeline/llm_ctx.h"
@@ -127,6 +129,28 @@ const struct job_def job_defs[] = {
 		.tags = "matchmaking",
 		.max_retries = 2,
 		.steps = { { "score_job", step_score_job } },
+	},
+	{
+		.name = "matchmaking_with_feedback_job",
+		.description = "apply the recruiter's (N) values of one job, re-vectorize it, rank "
+			       "every candidate and upload the top 20 to its ATS row",
+		.partitioning = PART_JOBS,
+		.tags = "airtable,llm",
+		.max_retries = 3,
+		.steps = { { "apply_job_feedback", step_apply_job_feedback },
+			   { "vectorize", step_vectorize_jobs },
+			   { "score_job", step_score_job },
+			   { "upload_ats", step_upload_ats } },
+		.state_new = pipeline_state_new,
+		.state_free = pipeline_state_free,
+	},
+	{
+		.name = "upload_matches_job",
+		.description = "upload a job's latest ranking to its ATS row's Potential Talent Fit AI",
+		.partitioning = PART_JOBS,
+		.tags = "airtable",
+		.max_retries = 3,
+		.steps = { { "upload_ats", step_upload_ats } },
 	},
 };
 

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/util.h"
 #include "orchestrator/sensor.h"
+#include "pipeline/feedback.h"
 #include "pipeline/sensors.h"
 
 #define SENSOR_EXTRA_MAX 32
@@ -22,6 +23,12 @@ static int candidate_interval(const struct config *cfg)
 static int job_interval(const struct config *cfg)
 {
 	return cfg->sensor_job_interval_s;
+}
+
+/* The seed polls every 5 minutes; below 10 s a tick would outrun Airtable's budget. */
+static int matchmaking_interval(const struct config *cfg)
+{
+	return cfg->sensor_matchmaking_interval_s < 10 ? 10 : cfg->sensor_matchmaking_interval_s;
 }
 
 /*
@@ -47,6 +54,16 @@ static const struct sensor_def builtin[] = {
 		.default_enabled = 1,
 		.job = "job_pipeline_job",
 		.eval = sensor_eval_airtable_jobs,
+	},
+	{
+		.name = "airtable_job_matchmaking_sensor",
+		.description = "jobs with Start Matchmaking checked: apply the recruiter's (N) values, "
+			       "rank, upload to the ATS",
+		.interval_s = 300,
+		.interval_from = matchmaking_interval,
+		.default_enabled = 1,
+		.job = "matchmaking_with_feedback_job",
+		.eval = sensor_eval_job_matchmaking,
 	},
 };
 
