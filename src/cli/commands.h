@@ -21,5 +21,6 @@ int cmd_daemon(int argc, char **argv);	/* daemon [--workers N] (cli/cmd_daemon.c
 int cmd_doctor(int argc, char **argv);	/* doctor: health checks (cli/cmd_doctor.c) */
 int cmd_sensor(int argc, char **argv);	/* sensor list|start|stop|tick|preview|ticks|reset (cli/cmd_sensor.c) */
 int cmd_demo(int argc, char **argv);	/* demo (cli/cmd_demo.c) */
+int cmd_matches(int argc, char **argv); /* matches JOB_RECORD_ID [--json] (cli/cmd_matches.c) */
 
 #endif

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon, "daemon [--workers N]       sensors and workers under one supervisor" },
 	{ "doctor", cmd_doctor, "doctor                     check the database, processes and endpoints" },
 	{ "sensor", cmd_sensor, "sensor list|start|stop|tick|preview NAME  sensors and their ticks" },
+	{ "matches", cmd_matches, "matches JOB_RECORD_ID [--json]  the job's latest ranked candidates" },
 	{ "demo", cmd_demo, "demo                       run the main job on a generated sample base" },
 };
 
