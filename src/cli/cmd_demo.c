@@ -10,13 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "airtable/airtable.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "orchestrator/daemon.h"
+#include "orchestrator/run.h"
+#include "orchestrator/sensor.h"
 #include "sim/generate.h"
 #include "sim/sim.h"
+#include "store/matches.h"
 #include "store/normalized.h"
 #include "store/partitions.h"
 #include "store/queue.h"
@@ -367,6 +371,168 @@ static void print_summary(struct store *st, struct sim *sim, const char *base_id
 	printf("elapsed: %.1fs\n", seconds);
 }
 
+#define DEMO_MATCH_SENSOR "airtable_job_matchmaking_sensor"
+
+/* The first job of the base with (N) Must Have Skills written (borrowed into out). */
+static int demo_pick_job(struct sim *sim, const struct config *cfg, const char *base_id,
+			 char id[32], struct buf *skills, serr *e)
+{
+	json_t *dump = sim_dump_base(sim, base_id), *t, *r;
+	size_t i, j;
+	int rc = -1;
+
+	id[0] = '\0';
+	json_array_foreach(json_object_get(dump, "tables"), i, t) {
+		if (strcmp(json_string_value(json_object_get(t, "id")), cfg->jobs_table) != 0)
+			continue;
+		json_array_foreach(json_object_get(t, "records"), j, r) {
+			const char *v = json_string_value(
+				json_object_get(json_object_get(r, "fields"), "(N) Must Have Skills"));
+			if (!id[0] && v && *v) {
+				snprintf(id, 32, "%s", json_string_value(json_object_get(r, "id")));
+				if (buf_puts(skills, v) < 0)
+					goto out;
+			}
+		}
+	}
+	rc = id[0] ? 0 : serr_set(e, "no job of the base has '(N) Must Have Skills' written");
+out:
+	json_decref(dump);
+	return rc;
+}
+
+/* The new must-have list: the recruiter keeps the first two skills and adds Kubernetes. */
+static int demo_edited_skills(const char *old, struct buf *out)
+{
+	const char *p = old;
+	int kept = 0;
+
+	while (*p && kept < 2) {
+		const char *s = p;
+		while (*p && *p != ',')
+			p++;
+		while (*s == ' ')
+			s++;
+		if (p > s && (buf_puts(out, kept ? ", " : "") < 0 ||
+			      buf_append(out, s, (size_t)(p - s)) < 0))
+			return -1;
+		kept++;
+		if (*p)
+			p++;
+	}
+	if (strstr(buf_cstr(out), "Kubernetes"))
+		return 0;
+	return buf_puts(out, out->len ? ", Kubernetes" : "Kubernetes");
+}
+
+static void demo_print_shortlist(struct store *st, struct sim *sim, const struct config *cfg,
+				 const char *base_id, const char *job)
+{
+	struct match_run mr;
+	json_t *dump, *t, *r;
+	size_t i, j, on_ats = 0;
+	int found = 0;
+	serr e;
+
+	match_run_init(&mr);
+	if (matches_latest(st, job, &mr, &found, &e) < 0 || !found) {
+		if (!found)
+			serr_set(&e, "job '%s' has no stored ranking", job);
+		cli_fail(&e);
+		match_run_free(&mr);
+		return;
+	}
+	printf("  ranked shortlist (pool %zu, top %zu):\n", mr.pool_size, mr.n_results);
+	for (i = 0; i < mr.n_results && i < 10; i++) {
+		const struct match_result *m = &mr.results[i];
+		struct normalized_candidate nc;
+		int have = 0;
+
+		normalized_candidate_init(&nc);
+		if (normalized_candidate_get(st, m->record_id, &nc, &have, &e) < 0)
+			have = 0;
+		printf("    %2zu. %-24.24s %s  score %.3f (vector %.2f, skills %.2f, comp %.2f, "
+		       "location %.2f)%s\n",
+		       i + 1, have && nc.full_name ? nc.full_name : "?", m->record_id, m->score,
+		       m->vector, m->skills, m->comp, m->location, m->verified ? " verified" : "");
+		normalized_candidate_free(&nc);
+	}
+	dump = sim_dump_base(sim, base_id);
+	json_array_foreach(json_object_get(dump, "tables"), i, t) {
+		if (strcmp(json_string_value(json_object_get(t, "id")), cfg->ats_table) != 0)
+			continue;
+		json_array_foreach(json_object_get(t, "records"), j, r) {
+			const json_t *f = json_object_get(r, "fields");
+			if (airtable_strings_has(f, cfg->a_job, job))
+				on_ats = airtable_strings_len(f, cfg->a_potential_fit);
+		}
+	}
+	json_decref(dump);
+	printf("  uploaded: the job's ATS row holds %zu candidates in '%s'\n", on_ats,
+	       cfg->a_potential_fit);
+	match_run_free(&mr);
+}
+
+/*
+ * The seed's human-in-the-loop: a recruiter edits a job's (N) Must Have
+ * Skills and checks Start Matchmaking; one tick of the matchmaking sensor
+ * sees it and its run applies the edit, re-vectorizes, ranks and uploads.
+ */
+static int demo_recruiter_scene(struct config *cfg, struct store *st, struct sim *sim,
+				const char *base_id)
+{
+	struct sensor_tick_outcome o;
+	struct buf old, edited;
+	char job[32];
+	json_t *fields = NULL, *id;
+	size_t i;
+	int rc = -1;
+	serr e;
+
+	buf_init(&old, 0);
+	buf_init(&edited, 0);
+	sensor_tick_outcome_init(&o);
+	if (demo_pick_job(sim, cfg, base_id, job, &old, &e) < 0)
+		goto fail;
+	if (demo_edited_skills(buf_cstr(&old), &edited) < 0) {
+		serr_set(&e, "out of memory");
+		goto fail;
+	}
+	printf("\nrecruiter: job %s\n  (N) Must Have Skills  %s\n                     -> %s\n"
+	       "  checks '%s'\n",
+	       job, buf_cstr(&old), buf_cstr(&edited), cfg->j_start_matchmaking);
+	fields = json_pack("{s:s,s:b}", "(N) Must Have Skills", buf_cstr(&edited),
+			   cfg->j_start_matchmaking, 1);
+	if (!fields) {
+		serr_set(&e, "out of memory");
+		goto fail;
+	}
+	if (sim_edit_record(sim, base_id, cfg->jobs_table, job, fields, &e) < 0 ||
+	    sensor_tick_now(cfg, st, DEMO_MATCH_SENSOR, 1, "demo", &o, &e) < 0)
+		goto fail;
+	if (strcmp(o.status, "FAILURE") == 0) {
+		serr_set(&e, "the tick of '%s' failed: %s", DEMO_MATCH_SENSOR,
+			 o.error ? o.error : "");
+		goto fail;
+	}
+	printf("  %s: %zu run(s) of matchmaking_with_feedback_job\n", DEMO_MATCH_SENSOR,
+	       json_array_size(o.run_ids));
+	json_array_foreach(o.run_ids, i, id)
+		if (run_execute_queued(cfg, st, json_string_value(id), &e) < 0)
+			goto fail;
+	demo_print_shortlist(st, sim, cfg, base_id, job);
+	rc = 0;
+	goto out;
+fail:
+	cli_fail(&e);
+out:
+	json_decref(fields);
+	sensor_tick_outcome_free(&o);
+	buf_free(&old);
+	buf_free(&edited);
+	return rc;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	struct demo_args args;
@@ -408,6 +574,8 @@ int cmd_demo(int argc, char **argv)
 	if (run_through_daemon(&cfg, &st) < 0)
 		goto out;
 	print_summary(&st, sim, so.base_id, (double)(mono_ms() - t0) / 1000.0);
+	if (demo_recruiter_scene(&cfg, &st, sim, so.base_id) < 0)
+		goto out;
 	printf("\nnext: `scout runs` lists these runs, `scout logs RUN_ID` shows one\n");
 	rc = 0;
 	goto out;
