@@ -97,36 +97,6 @@ static int check_cluster(struct doctor *d, const struct config *cfg, struct buf 
 	return 0;
 }
 
-static int table_exists(struct store *st, const char *table, int *exists, serr *e)
-{
-	const char *p[1] = { table };
-	int64_t n = 0;
-
-	if (store_query_i64(st, "look up a table",
-			    "SELECT count(*) FROM pg_catalog.pg_tables"
-			    " WHERE schemaname = current_schema() AND tablename = $1",
-			    1, p, &n, e) < 0)
-		return -1;
-	*exists = n > 0;
-	return 0;
-}
-
-static int column_exists(struct store *st, const char *table, const char *column, int *exists,
-			 serr *e)
-{
-	const char *p[2] = { table, column };
-	int64_t n = 0;
-
-	if (store_query_i64(st, "look up a column",
-			    "SELECT count(*) FROM information_schema.columns"
-			    " WHERE table_schema = current_schema() AND table_name = $1"
-			    " AND column_name = $2",
-			    2, p, &n, e) < 0)
-		return -1;
-	*exists = n > 0;
-	return 0;
-}
-
 static void check_migrations(struct doctor *d, struct store *st)
 {
 	struct migration *m = NULL;
@@ -135,7 +105,8 @@ static void check_migrations(struct doctor *d, struct store *st)
 	int exists = 0, bad = 0;
 	serr e;
 
-	if (migrations_list(&m, &n, &e) < 0 || table_exists(st, "schema_migrations", &exists, &e) < 0) {
+	if (migrations_list(&m, &n, &e) < 0 ||
+	    store_table_exists(st, "schema_migrations", &exists, &e) < 0) {
 		report(d, V_FAIL, "migrations", "%s", e.msg);
 		goto out;
 	}
@@ -201,7 +172,7 @@ static void check_heartbeats(struct doctor *d, struct store *st)
 	serr e;
 
 	heartbeat_list_init(&l);
-	if (table_exists(st, "heartbeats", &exists, &e) < 0 ||
+	if (store_table_exists(st, "heartbeats", &exists, &e) < 0 ||
 	    (exists && heartbeat_list(st, NULL, &l, &e) < 0)) {
 		report(d, V_FAIL, "processes", "%s", e.msg);
 		goto out;
@@ -254,7 +225,7 @@ static void check_stuck_runs(struct doctor *d, struct store *st)
 	int64_t total = 0;
 	serr e;
 
-	if (column_exists(st, "runs", "lease_expires_at", &exists, &e) < 0) {
+	if (store_column_exists(st, "runs", "lease_expires_at", &exists, &e) < 0) {
 		report(d, V_FAIL, "runs", "%s", e.msg);
 		return;
 	}
@@ -303,7 +274,7 @@ static void check_llm_pause(struct doctor *d, struct store *st)
 	int exists = 0;
 	serr e;
 
-	if (table_exists(st, "pauses", &exists, &e) < 0) {
+	if (store_table_exists(st, "pauses", &exists, &e) < 0) {
 		report(d, V_FAIL, "llm", "%s", e.msg);
 		return;
 	}
@@ -329,7 +300,7 @@ static void check_sensors(struct doctor *d, struct store *st)
 	int exists = 0, late = 0, n;
 	serr e;
 
-	if (table_exists(st, "sensor_state", &exists, &e) < 0) {
+	if (store_table_exists(st, "sensor_state", &exists, &e) < 0) {
 		report(d, V_FAIL, "sensors", "%s", e.msg);
 		return;
 	}

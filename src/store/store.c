@@ -338,3 +338,33 @@ const char *store_val(const PGresult *r, int row, int col)
 		return NULL;
 	return PQgetvalue(r, row, col);
 }
+
+int store_table_exists(struct store *s, const char *table, int *exists, serr *e)
+{
+	const char *p[1] = { table };
+	int64_t n = 0;
+
+	if (store_query_i64(s, "look up a table",
+			    "SELECT count(*) FROM pg_catalog.pg_tables"
+			    " WHERE schemaname = current_schema() AND tablename = $1",
+			    1, p, &n, e) < 0)
+		return -1;
+	*exists = n > 0;
+	return 0;
+}
+
+int store_column_exists(struct store *s, const char *table, const char *column, int *exists,
+			serr *e)
+{
+	const char *p[2] = { table, column };
+	int64_t n = 0;
+
+	if (store_query_i64(s, "look up a column",
+			    "SELECT count(*) FROM information_schema.columns"
+			    " WHERE table_schema = current_schema() AND table_name = $1"
+			    " AND column_name = $2",
+			    2, p, &n, e) < 0)
+		return -1;
+	*exists = n > 0;
+	return 0;
+}

@@ -73,6 +73,11 @@ int store_url_with_dbname(const char *url, const char *dbname, struct buf *out,
 /* Percent-encode s for a URI component (RFC 3986 unreserved kept). */
 int store_uri_encode(struct buf *b, const char *s) SCOUT_MUST;
 
+/* Whether a table / a column exists in the current schema (diagnostics of older databases). */
+int store_table_exists(struct store *s, const char *table, int *exists, serr *e) SCOUT_MUST;
+int store_column_exists(struct store *s, const char *table, const char *column, int *exists,
+			serr *e) SCOUT_MUST;
+
 /* Value of a result cell, NULL for SQL NULL. */
 const char *store_val(const PGresult *r, int row, int col);
 
