@@ -1,0 +1,512 @@
+/*
+ * End-to-end benchmark of the recruiter feedback loop (issue 5): the time
+ * from the sensor tick that sees Start Matchmaking checked to the end of
+ * matchmaking_with_feedback_job (feedback, re-vectorize, score, ATS
+ * upload), over a pool of normalized candidates with vectors and 1 s of
+ * simulated latency on every LLM request. Reported as a ratio of the 15 s
+ * goal, with each step's time from the run's events, and the pool-load
+ * time apart: a full load (first in the process) and a cached refresh.
+ *
+ * Setup (not timed): a small generated base is run through the candidate
+ * and job pipelines against the simulator without latency; the pool is
+ * then grown to its size with Talent records created in the simulator and
+ * synthetic normalizations written directly: the validated answers of the
+ * generated candidates with other names and shifted ratings, and
+ * deterministic pseudo-random unit vectors (5 narratives, up to 5 skills).
+ *   bench_feedback_e2e [pool size (default 10000)] [dimensions (default: llm.embedding_dimensions)]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "llm/normalize_schema.h"
+#include "orchestrator/run.h"
+#include "orchestrator/sensor.h"
+#include "pipeline/match_pool.h"
+#include "sim/generate.h"
+#include "sim/sim.h"
+#include "store/normalized.h"
+#include "store/store.h"
+#include "store/vectors.h"
+#include "support/harness_db.h"
+#include "support/harness_sim.h"
+
+#define BASE_ID "appBenchFeedback1"
+#define DB_NAME "bench_feedback_e2e"
+#define SENSOR "airtable_job_matchmaking_sensor"
+#define TEMPLATES 8
+#define NJOBS 4
+#define JOB_INDEX 3
+#define LATENCY_MS 1000
+#define GOAL_MS 15000.0
+#define NARRATIVES 5
+#define MAX_SKILL_VECTORS 5
+
+static const char *const narrative_kinds[NARRATIVES] = {
+	"narrative_experience", "narrative_domain", "narrative_personality", "narrative_impact",
+	"narrative_technical"
+};
+
+struct template {
+	char record_id[32];
+	struct norm_stamp stamp;
+	json_t *answer;
+};
+
+struct bench {
+	struct sim *sim;
+	struct config cfg;
+	struct store st;
+	struct buf url;
+	json_t *base;
+	struct template tpl[TEMPLATES];
+	size_t n_tpl;
+	char job[32];
+	int pool;
+	int dims;
+	uint64_t rng;
+};
+
+static int set(struct config *c, const char *k, const char *v, serr *e)
+{
+	return config_set(c, k, v, e);
+}
+
+static json_t *table_records(json_t *base, const char *id)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(json_object_get(base, "tables"), i, t)
+		if (strcmp(json_string_value(json_object_get(t, "id")), id) == 0)
+			return json_object_get(t, "records");
+	return NULL;
+}
+
+/* xorshift64*: the same vectors for the same pool, run after run. */
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static void unit_vector(uint64_t *s, float *v, int dims)
+{
+	double norm = 0;
+
+	for (int i = 0; i < dims; i++) {
+		v[i] = (float)((double)(next_rand(s) >> 11) / 9007199254740992.0 - 0.5);
+		norm += (double)v[i] * v[i];
+	}
+	norm = sqrt(norm);
+	for (int i = 0; i < dims; i++)
+		v[i] = (float)(v[i] / (norm > 0 ? norm : 1));
+}
+
+static int run_job(struct bench *b, const char *job, const char *partition, serr *e)
+{
+	struct buf id;
+	int rc;
+
+	buf_init(&id, 128);
+	rc = run_foreground(&b->cfg, &b->st, job, partition, &id, e);
+	buf_free(&id);
+	return rc;
+}
+
+static int set_latency(struct bench *b, int ms, serr *e)
+{
+	json_t *c = json_pack("{s:i}", "llm_latency_ms", ms);
+	int rc = c ? sim_configure(b->sim, c, e) : serr_set(e, "out of memory");
+
+	json_decref(c);
+	return rc;
+}
+
+/* The generated candidates' validated answers, the models of the synthetic ones. */
+static int load_templates(struct bench *b, serr *e)
+{
+	json_t *recs = table_records(b->base, HARNESS_TALENT), *r;
+	size_t i;
+
+	json_array_foreach(recs, i, r) {
+		struct normalized_candidate c;
+		struct template *t;
+		int found = 0;
+
+		if (b->n_tpl == TEMPLATES)
+			break;
+		normalized_candidate_init(&c);
+		if (normalized_candidate_get(&b->st, json_string_value(json_object_get(r, "id")), &c,
+					     &found, e) < 0) {
+			normalized_candidate_free(&c);
+			return -1;
+		}
+		if (found && c.normalized) {
+			t = &b->tpl[b->n_tpl++];
+			snprintf(t->record_id, sizeof(t->record_id), "%s", c.record_id);
+			t->stamp = c.stamp;
+			t->answer = json_deep_copy(c.normalized);
+		}
+		normalized_candidate_free(&c);
+		if (b->n_tpl && !b->tpl[b->n_tpl - 1].answer)
+			return serr_set(e, "out of memory");
+	}
+	if (!b->n_tpl)
+		return serr_set(e, "no generated candidate was normalized: check the candidate "
+				   "pipeline against the simulator");
+	return 0;
+}
+
+/* A template's answer under another name, every rating shifted by the same amount. */
+static json_t *synthetic_answer(struct bench *b, const json_t *tpl, const char *name)
+{
+	json_t *a = json_deep_copy(tpl), *s;
+	int shift = (int)(next_rand(&b->rng) % 5) - 2;
+	size_t i;
+
+	if (!a || json_object_set_new(a, "full_name", json_string(name)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(a, "skills"), i, s) {
+		json_int_t r = json_integer_value(json_object_get(s, "rating")) + shift;
+
+		json_object_set_new(s, "rating", json_integer(r < 1 ? 1 : r > 10 ? 10 : r));
+	}
+	return a;
+}
+
+/* 5 narratives and up to 5 skill vectors for the candidate, in one replace. */
+static int synthetic_vectors(struct bench *b, const char *id, const json_t *answer, float *vals,
+			     serr *e)
+{
+	struct vector_row rows[NARRATIVES + MAX_SKILL_VECTORS];
+	char kinds[NARRATIVES + MAX_SKILL_VECTORS][160];
+	char hashes[NARRATIVES + MAX_SKILL_VECTORS][65];
+	char text[256];
+	size_t n = 0, i;
+	json_t *s;
+
+	for (i = 0; i < NARRATIVES; i++)
+		snprintf(kinds[n++], sizeof(kinds[0]), "%s", narrative_kinds[i]);
+	json_array_foreach(json_object_get(answer, "skills"), i, s) {
+		if (i >= MAX_SKILL_VECTORS)
+			break;
+		snprintf(kinds[n++], sizeof(kinds[0]), "skill:%s",
+			 json_string_value(json_object_get(s, "canonical")));
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "%s %s", id, kinds[i]);
+		embedding_text_hash(text, hashes[i]);
+		unit_vector(&b->rng, vals + i * (size_t)b->dims, b->dims);
+		rows[i].kind = kinds[i];
+		rows[i].text_hash = hashes[i];
+		rows[i].values = vals + i * (size_t)b->dims;
+	}
+	return vectors_replace(&b->st, VECTOR_CANDIDATE, id, b->cfg.llm_embedding_model, b->dims,
+			       rows, n, e);
+}
+
+/* Grow the pool to `pool` candidates: Talent records in the simulator, rows in PostgreSQL. */
+static int grow_pool(struct bench *b, int pool, serr *e)
+{
+	size_t nv = (size_t)NARRATIVES + MAX_SKILL_VECTORS, bytes;
+	float *vals = NULL;
+	int rc = -1;
+
+	if (size_mul(nv, (size_t)b->dims, &bytes) != 0 || size_mul(bytes, sizeof(float), &bytes) != 0)
+		return serr_set(e, "vector buffer size overflows for %d dimensions", b->dims);
+	if (!(vals = malloc(bytes)))
+		return serr_set(e, "out of memory");
+	for (int i = (int)b->n_tpl; i < pool; i++) {
+		const struct template *t = &b->tpl[i % b->n_tpl];
+		struct normalized_in in;
+		char name[64], id[32];
+		json_t *fields, *answer;
+		int r;
+
+		snprintf(name, sizeof(name), "Bench Candidate %05d", i);
+		fields = json_pack("{s:s}", b->cfg.f_full_name, name);
+		r = fields ? sim_create_record(b->sim, BASE_ID, HARNESS_TALENT, fields, id, e)
+			   : serr_set(e, "out of memory");
+		json_decref(fields);
+		if (r < 0)
+			goto out;
+		if (!(answer = synthetic_answer(b, t->answer, name))) {
+			serr_set(e, "out of memory");
+			goto out;
+		}
+		if (normalize_validate_candidate(NULL, answer, e) < 0) {
+			json_decref(answer);
+			goto out;
+		}
+		memset(&in, 0, sizeof(in));
+		in.record_id = id;
+		in.model = t->stamp.model;
+		in.prompt_version = t->stamp.prompt_version;
+		in.input_hash = t->stamp.input_hash;
+		in.normalized = answer;
+		r = normalized_candidate_replace(&b->st, &in, e);
+		if (r == 0)
+			r = synthetic_vectors(b, id, answer, vals, e);
+		json_decref(answer);
+		if (r < 0)
+			goto out;
+		if ((i + 1) % 1000 == 0)
+			fprintf(stderr, "bench_feedback_e2e: %d candidates in the pool\n", i + 1);
+	}
+	rc = 0;
+out:
+	free(vals);
+	return rc;
+}
+
+/* The job's strongest candidate skill of the first template: a must-have the pool knows. */
+static int must_have_skill(struct bench *b, char *out, size_t n, serr *e)
+{
+	json_t *s = json_array_get(json_object_get(b->tpl[0].answer, "skills"), 0);
+	const char *name = json_string_value(json_object_get(s, "name"));
+
+	if (!name)
+		return serr_set(e, "candidate '%s' has no skill to use as a must-have",
+				b->tpl[0].record_id);
+	snprintf(out, n, "%s", name);
+	return 0;
+}
+
+/* Per step of the run, from its STEP_START and STEP_SUCCESS events, in order. */
+static int print_steps(struct bench *b, const char *run_id, double total_ms, serr *e)
+{
+	const char *sql =
+		"SELECT step, extract(epoch FROM max(ts) FILTER (WHERE type = 'STEP_SUCCESS') - "
+		"min(ts) FILTER (WHERE type = 'STEP_START')) * 1000, "
+		"bool_or(type = 'STEP_SUCCESS') FROM run_events "
+		"WHERE run_id = $1 AND step IS NOT NULL GROUP BY step ORDER BY min(id)";
+	const char *p[1] = { run_id };
+	PGresult *res = NULL;
+
+	if (store_exec(&b->st, "read the run's step events", sql, 1, p, &res, e) < 0)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		double ms = strtod(PQgetvalue(res, i, 1), NULL);
+
+		if (PQgetisnull(res, i, 1) || strcmp(PQgetvalue(res, i, 2), "t") != 0)
+			printf("  step %-20s did not succeed\n", PQgetvalue(res, i, 0));
+		else
+			printf("  step %-20s %8.0f ms  (%.2f of the run)\n", PQgetvalue(res, i, 0), ms,
+			       total_ms > 0 ? ms / total_ms : 0);
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int run_status(struct bench *b, const char *run_id, char *out, size_t n, serr *e)
+{
+	const char *p[1] = { run_id };
+	PGresult *res = NULL;
+
+	if (store_exec(&b->st, "read the run's status", "SELECT status FROM runs WHERE id = $1", 1,
+		       p, &res, e) < 0)
+		return -1;
+	snprintf(out, n, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "missing");
+	PQclear(res);
+	return 0;
+}
+
+/* Full (first in the process) and cached pool loads, outside the timed run. */
+static int measure_pool(struct bench *b, serr *e)
+{
+	const struct match_pool *p = NULL;
+	struct pool_refresh full, cached;
+
+	pool_cache_drop();
+	if (pool_cache_acquire(&b->st, b->cfg.llm_embedding_model, b->dims, &p, &full, e) < 0)
+		return -1;
+	pool_cache_release();
+	if (pool_cache_acquire(&b->st, b->cfg.llm_embedding_model, b->dims, &p, &cached, e) < 0)
+		return -1;
+	pool_cache_release();
+	printf("pool load: first in the process %lld ms (%zu candidates, full %d), cached %lld ms "
+	       "(%zu changed, full %d)\n",
+	       (long long)full.ms, full.pool_size, full.full, (long long)cached.ms, cached.changed,
+	       cached.full);
+	return 0;
+}
+
+/* The timed part: the tick that sees the box, then every run it queued, here. */
+static int timed_loop(struct bench *b, serr *e)
+{
+	struct sensor_tick_outcome o;
+	char status[32] = "", run_id[64] = "";
+	int64_t t0, t_tick, t1;
+	double total;
+	size_t i;
+	json_t *id;
+	int rc = -1;
+
+	sensor_tick_outcome_init(&o);
+	t0 = mono_ms();
+	if (sensor_tick_now(&b->cfg, &b->st, SENSOR, 1, "bench", &o, e) < 0)
+		goto out;
+	t_tick = mono_ms();
+	if (strcmp(o.status, "SUCCESS") != 0 || json_array_size(o.run_ids) != 1) {
+		serr_set(e, "tick of '%s' ended '%s' with %zu runs (want one run): %s", SENSOR,
+			 o.status, json_array_size(o.run_ids), o.error ? o.error : "");
+		goto out;
+	}
+	json_array_foreach(o.run_ids, i, id) {
+		snprintf(run_id, sizeof(run_id), "%s", json_string_value(id));
+		if (run_execute_queued(&b->cfg, &b->st, run_id, e) < 0)
+			goto out;
+	}
+	t1 = mono_ms();
+	if (run_status(b, run_id, status, sizeof(status), e) < 0)
+		goto out;
+	total = (double)(t1 - t0);
+	printf("pool %d candidates, %d dimensions, llm latency %d ms, run %s\n",
+	       b->pool, b->dims, LATENCY_MS,
+	       status);
+	printf("tick to ATS upload: %.1f s, goal 15 s: ratio %.2f (goal <= 1.00)\n", total / 1000.0,
+	       total / GOAL_MS);
+	printf("  sensor tick          %8lld ms\n", (long long)(t_tick - t0));
+	if (print_steps(b, run_id, total, e) < 0)
+		goto out;
+	rc = strcmp(status, "SUCCESS") == 0 ? 0 : serr_set(e, "run '%s' ended '%s'", run_id, status);
+out:
+	sensor_tick_outcome_free(&o);
+	return rc;
+}
+
+static int setup(struct bench *b, int pool, int dims_arg, serr *e)
+{
+	struct harness_sim_opts so;
+	struct sample_opts go;
+	const char *root = getenv("SCOUT_TEST_HOME");
+	char home[512], num[32];
+	struct buf api;
+	json_t *recs;
+	int rc = -1;
+
+	buf_init(&api, 0);
+	harness_sim_opts_init(&so);
+	so.load_small_base = 0;
+	so.airtable_rate = 1000;
+	so.notion_rate = 1000;
+	if (!(b->sim = harness_sim_start(&so))) {
+		serr_set(e, "cannot start the simulator");
+		goto out;
+	}
+	sample_opts_init(&go);
+	go.seed = 31;
+	go.candidates = TEMPLATES;
+	go.jobs = NJOBS;
+	go.base_id = BASE_ID;
+	go.oversized_bytes = 0;
+	if (!(b->base = sample_generate(&go, e)) || sim_load_base(b->sim, b->base, e) < 0)
+		goto out;
+	recs = table_records(b->base, HARNESS_JOBS);
+	snprintf(b->job, sizeof(b->job), "%s",
+		 json_string_value(json_object_get(json_array_get(recs, JOB_INDEX), "id")));
+	snprintf(home, sizeof(home), "%s/" DB_NAME, root ? root : "/tmp");
+	mkdir(home, 0755);
+	if (buf_printf(&api, "%s/api/v1", sim_url(b->sim)) < 0 || set(&b->cfg, "home", home, e) < 0 ||
+	    set(&b->cfg, "airtable.api_url", sim_url(b->sim), e) < 0 ||
+	    set(&b->cfg, "airtable.api_key", HARNESS_SIM_KEY, e) < 0 ||
+	    set(&b->cfg, "airtable.base_id", BASE_ID, e) < 0 ||
+	    set(&b->cfg, "airtable.requests_per_second", "1000", e) < 0 ||
+	    set(&b->cfg, "notion.api_url", sim_url(b->sim), e) < 0 ||
+	    set(&b->cfg, "notion.api_key", HARNESS_SIM_KEY, e) < 0 ||
+	    set(&b->cfg, "notion.requests_per_second", "1000", e) < 0 ||
+	    set(&b->cfg, "openrouter.api_url", buf_cstr(&api), e) < 0 ||
+	    set(&b->cfg, "openrouter.api_key", HARNESS_SIM_KEY, e) < 0 ||
+	    set(&b->cfg, "sensor.matchmaking_interval_s", "10", e) < 0)
+		goto out;
+	if (dims_arg > 0) {
+		snprintf(num, sizeof(num), "%d", dims_arg);
+		if (set(&b->cfg, "llm.embedding_dimensions", num, e) < 0)
+			goto out;
+	}
+	b->dims = b->cfg.llm_embedding_dimensions;
+	log_add_secret(HARNESS_SIM_KEY);
+	if (harness_db_create(DB_NAME, &b->url, e) < 0 ||
+	    store_open_url(&b->st, buf_cstr(&b->url), e) < 0)
+		goto out;
+	if (run_job(b, "candidate_pipeline_job", NULL, e) < 0 ||
+	    run_job(b, "job_pipeline_job", NULL, e) < 0 || load_templates(b, e) < 0 ||
+	    grow_pool(b, pool, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&api);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b;
+	int pool = 10000, dims = 0, rc = 1;
+	int64_t t0;
+	char skill[160];
+	json_t *fields;
+	serr e;
+
+	if ((argc > 1 && parse_int(argv[1], TEMPLATES, 1000000, &pool) < 0) ||
+	    (argc > 2 && parse_int(argv[2], 8, VECTOR_MAX_DIMENSIONS, &dims) < 0)) {
+		fprintf(stderr, "usage: bench_feedback_e2e [pool size >= %d] [dimensions]\n",
+			TEMPLATES);
+		return 2;
+	}
+	log_set_level(LOG_ERROR);
+	memset(&b, 0, sizeof(b));
+	b.rng = 0x9e3779b97f4a7c15ULL;
+	b.pool = pool;
+	buf_init(&b.url, 0);
+	store_init(&b.st);
+	if (config_init(&b.cfg, &e) < 0)
+		goto fail;
+	t0 = mono_ms();
+	if (setup(&b, pool, dims, &e) < 0)
+		goto fail;
+	fprintf(stderr, "bench_feedback_e2e: setup %.1f s\n", (double)(mono_ms() - t0) / 1000.0);
+
+	/* the recruiter keeps one must-have skill and checks the box; the LLM answers in 1 s */
+	if (must_have_skill(&b, skill, sizeof(skill), &e) < 0 || set_latency(&b, LATENCY_MS, &e) < 0)
+		goto fail;
+	fields = json_pack("{s:s,s:s,s:b}", "(N) Must Have Skills", skill,
+			   "(N) Nice To Have Skills", "", b.cfg.j_start_matchmaking, 1);
+	if (!fields) {
+		serr_set(&e, "out of memory");
+		goto fail;
+	}
+	if (sim_edit_record(b.sim, BASE_ID, HARNESS_JOBS, b.job, fields, &e) < 0) {
+		json_decref(fields);
+		goto fail;
+	}
+	json_decref(fields);
+	if (timed_loop(&b, &e) < 0 || measure_pool(&b, &e) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "bench_feedback_e2e: %s\n", e.msg);
+out:
+	for (size_t i = 0; i < b.n_tpl; i++)
+		json_decref(b.tpl[i].answer);
+	store_close(&b.st);
+	if (b.url.len && harness_db_drop(DB_NAME, &e) < 0)
+		fprintf(stderr, "%s\n", e.msg);
+	if (b.sim)
+		harness_sim_stop(b.sim);
+	json_decref(b.base);
+	config_free(&b.cfg);
+	buf_free(&b.url);
+	return rc;
+}
