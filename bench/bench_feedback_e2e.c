@@ -269,17 +269,39 @@ out:
 	return rc;
 }
 
-/* The job's strongest candidate skill of the first template: a must-have the pool knows. */
-static int must_have_skill(struct bench *b, char *out, size_t n, serr *e)
+/*
+ * A must-have the pool knows: the first template's skill number k (its
+ * strongest for k = 0), so each check of the box carries other values.
+ */
+static int must_have_skill(struct bench *b, size_t k, char *out, size_t n, serr *e)
 {
-	json_t *s = json_array_get(json_object_get(b->tpl[0].answer, "skills"), 0);
-	const char *name = json_string_value(json_object_get(s, "name"));
+	json_t *skills = json_object_get(b->tpl[0].answer, "skills");
+	size_t i = k < json_array_size(skills) ? k : 0;
+	const char *name = json_string_value(json_object_get(json_array_get(skills, i), "name"));
 
 	if (!name)
 		return serr_set(e, "candidate '%s' has no skill to use as a must-have",
 				b->tpl[0].record_id);
 	snprintf(out, n, "%s", name);
 	return 0;
+}
+
+/* The recruiter keeps one must-have skill and checks Start Matchmaking. */
+static int check_the_box(struct bench *b, size_t k, serr *e)
+{
+	char skill[160];
+	json_t *fields;
+	int rc;
+
+	if (must_have_skill(b, k, skill, sizeof(skill), e) < 0)
+		return -1;
+	fields = json_pack("{s:s,s:s,s:b}", "(N) Must Have Skills", skill,
+			   "(N) Nice To Have Skills", "", b->cfg.j_start_matchmaking, 1);
+	if (!fields)
+		return serr_set(e, "out of memory");
+	rc = sim_edit_record(b->sim, BASE_ID, HARNESS_JOBS, b->job, fields, e);
+	json_decref(fields);
+	return rc;
 }
 
 /* Per step of the run, from its STEP_START and STEP_SUCCESS events, in order. */
@@ -301,7 +323,7 @@ static int print_steps(struct bench *b, const char *run_id, double total_ms, ser
 		if (PQgetisnull(res, i, 1) || strcmp(PQgetvalue(res, i, 2), "t") != 0)
 			printf("  step %-20s did not succeed\n", PQgetvalue(res, i, 0));
 		else
-			printf("  step %-20s %8.0f ms  (%.2f of the run)\n", PQgetvalue(res, i, 0), ms,
+			printf("  step %-20s %8.0f ms  (%.2f of the total)\n", PQgetvalue(res, i, 0), ms,
 			       total_ms > 0 ? ms / total_ms : 0);
 	}
 	PQclear(res);
@@ -342,7 +364,7 @@ static int measure_pool(struct bench *b, serr *e)
 }
 
 /* The timed part: the tick that sees the box, then every run it queued, here. */
-static int timed_loop(struct bench *b, serr *e)
+static int timed_loop(struct bench *b, const char *label, serr *e)
 {
 	struct sensor_tick_outcome o;
 	char status[32] = "", run_id[64] = "";
@@ -371,9 +393,8 @@ static int timed_loop(struct bench *b, serr *e)
 	if (run_status(b, run_id, status, sizeof(status), e) < 0)
 		goto out;
 	total = (double)(t1 - t0);
-	printf("pool %d candidates, %d dimensions, llm latency %d ms, run %s\n",
-	       b->pool, b->dims, LATENCY_MS,
-	       status);
+	printf("%s: pool %d candidates, %d dimensions, llm latency %d ms, run %s\n", label,
+	       b->pool, b->dims, LATENCY_MS, status);
 	printf("tick to ATS upload: %.1f s, goal 15 s: ratio %.2f (goal <= 1.00)\n", total / 1000.0,
 	       total / GOAL_MS);
 	printf("  sensor tick          %8lld ms\n", (long long)(t_tick - t0));
@@ -454,8 +475,6 @@ int main(int argc, char **argv)
 	struct bench b;
 	int pool = 10000, dims = 0, rc = 1;
 	int64_t t0;
-	char skill[160];
-	json_t *fields;
 	serr e;
 
 	if ((argc > 1 && parse_int(argv[1], TEMPLATES, 1000000, &pool) < 0) ||
@@ -477,21 +496,14 @@ int main(int argc, char **argv)
 		goto fail;
 	fprintf(stderr, "bench_feedback_e2e: setup %.1f s\n", (double)(mono_ms() - t0) / 1000.0);
 
-	/* the recruiter keeps one must-have skill and checks the box; the LLM answers in 1 s */
-	if (must_have_skill(&b, skill, sizeof(skill), &e) < 0 || set_latency(&b, LATENCY_MS, &e) < 0)
-		goto fail;
-	fields = json_pack("{s:s,s:s,s:b}", "(N) Must Have Skills", skill,
-			   "(N) Nice To Have Skills", "", b.cfg.j_start_matchmaking, 1);
-	if (!fields) {
-		serr_set(&e, "out of memory");
-		goto fail;
-	}
-	if (sim_edit_record(b.sim, BASE_ID, HARNESS_JOBS, b.job, fields, &e) < 0) {
-		json_decref(fields);
-		goto fail;
-	}
-	json_decref(fields);
-	if (timed_loop(&b, &e) < 0 || measure_pool(&b, &e) < 0)
+	/*
+	 * The LLM answers in 1 s from now on. The first check finds no pool in
+	 * the process (a worker's first run); the second, with another
+	 * must-have, finds it cached (every later run of a long-lived worker).
+	 */
+	if (set_latency(&b, LATENCY_MS, &e) < 0 || check_the_box(&b, 0, &e) < 0 ||
+	    timed_loop(&b, "first check in the process", &e) < 0 || check_the_box(&b, 1, &e) < 0 ||
+	    timed_loop(&b, "second check, pool cached", &e) < 0 || measure_pool(&b, &e) < 0)
 		goto fail;
 	rc = 0;
 	goto out;
