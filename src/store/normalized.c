@@ -287,41 +287,61 @@ void normalized_candidate_free(struct normalized_candidate *c)
 	normalized_candidate_init(c);
 }
 
+/*
+ * The part both getters share: one row of record_id from sql, whose first
+ * five columns are record_id, model, prompt_version, input_hash and the
+ * normalized answer. *res is NULL when there is no such row.
+ */
+static int fetch_normalized_row(struct store *s, const char *what, const char *sql,
+				const char *record_id, PGresult **res, json_t **normalized,
+				struct norm_stamp *stamp, serr *e)
+{
+	const char *p[1] = { record_id };
+	PGresult *r = NULL;
+
+	*res = NULL;
+	if (record_id_check(what, record_id, e) < 0)
+		return -1;
+	if (store_exec(s, what, sql, 1, p, &r, e) < 0)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	if (parse_normalized(what, r, 4, normalized, e) < 0) {
+		PQclear(r);
+		return -1;
+	}
+	snprintf(stamp->model, sizeof(stamp->model), "%s", PQgetvalue(r, 0, 1));
+	stamp->prompt_version = int_at(r, 0, 2);
+	snprintf(stamp->input_hash, sizeof(stamp->input_hash), "%s", PQgetvalue(r, 0, 3));
+	*res = r;
+	return 0;
+}
+
 int normalized_candidate_get(struct store *s, const char *record_id,
 			     struct normalized_candidate *out, int *found, serr *e)
 {
 	char what[RECORD_ID_MAX + 64];
-	const char *p[1] = { record_id };
 	PGresult *r = NULL;
 
 	normalized_candidate_free(out);
 	*found = 0;
 	snprintf(what, sizeof(what), "read the normalized candidate '%s'",
 		 record_id ? record_id : "");
-	if (record_id_check(what, record_id, e) < 0)
+	if (fetch_normalized_row(s, what,
+				 "SELECT record_id, model, prompt_version, input_hash, normalized::text,"
+				 " full_name, seniority_level, years_of_experience, comp_min_annual_usd,"
+				 " comp_max_annual_usd, comp_currency, comp_period, location_city,"
+				 " location_country, timezone, is_excluded, verified, highlighted,"
+				 " prompt_injection_flag, prompt_injection_evidence, " TS("normalized_at")
+				 " FROM normalized_candidates WHERE record_id = $1",
+				 record_id, &r, &out->normalized, &out->stamp, e) < 0)
 		return -1;
-	if (store_exec(s, what,
-		       "SELECT record_id, model, prompt_version, input_hash, normalized::text,"
-		       " full_name, seniority_level, years_of_experience, comp_min_annual_usd,"
-		       " comp_max_annual_usd, comp_currency, comp_period, location_city,"
-		       " location_country, timezone, is_excluded, verified, highlighted,"
-		       " prompt_injection_flag, prompt_injection_evidence, " TS("normalized_at")
-		       " FROM normalized_candidates WHERE record_id = $1",
-		       1, p, &r, e) < 0)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (!r)
 		return 0;
-	}
-	if (parse_normalized(what, r, 4, &out->normalized, e) < 0) {
-		PQclear(r);
-		return -1;
-	}
 	out->owner = r;
 	out->record_id = store_val(r, 0, 0);
-	snprintf(out->stamp.model, sizeof(out->stamp.model), "%s", PQgetvalue(r, 0, 1));
-	out->stamp.prompt_version = int_at(r, 0, 2);
-	snprintf(out->stamp.input_hash, sizeof(out->stamp.input_hash), "%s", PQgetvalue(r, 0, 3));
 	out->full_name = store_val(r, 0, 5);
 	out->seniority_level = store_val(r, 0, 6);
 	out->years_of_experience = num_or_nan(r, 0, 7);
@@ -493,36 +513,24 @@ int normalized_job_get(struct store *s, const char *record_id, struct normalized
 		       int *found, serr *e)
 {
 	char what[RECORD_ID_MAX + 64];
-	const char *p[1] = { record_id };
 	PGresult *r = NULL;
 
 	normalized_job_free(out);
 	*found = 0;
 	snprintf(what, sizeof(what), "read the normalized job '%s'", record_id ? record_id : "");
-	if (record_id_check(what, record_id, e) < 0)
+	if (fetch_normalized_row(s, what,
+				 "SELECT record_id, model, prompt_version, input_hash, normalized::text,"
+				 " job_title, seniority_level, min_years_experience, salary_min_annual_usd,"
+				 " salary_max_annual_usd, salary_currency, salary_period, location_city,"
+				 " location_country, timezone, work_setup, prompt_injection_flag,"
+				 " prompt_injection_evidence, " TS("normalized_at")
+				 " FROM normalized_jobs WHERE record_id = $1",
+				 record_id, &r, &out->normalized, &out->stamp, e) < 0)
 		return -1;
-	if (store_exec(s, what,
-		       "SELECT record_id, model, prompt_version, input_hash, normalized::text,"
-		       " job_title, seniority_level, min_years_experience, salary_min_annual_usd,"
-		       " salary_max_annual_usd, salary_currency, salary_period, location_city,"
-		       " location_country, timezone, work_setup, prompt_injection_flag,"
-		       " prompt_injection_evidence, " TS("normalized_at")
-		       " FROM normalized_jobs WHERE record_id = $1",
-		       1, p, &r, e) < 0)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (!r)
 		return 0;
-	}
-	if (parse_normalized(what, r, 4, &out->normalized, e) < 0) {
-		PQclear(r);
-		return -1;
-	}
 	out->owner = r;
 	out->record_id = store_val(r, 0, 0);
-	snprintf(out->stamp.model, sizeof(out->stamp.model), "%s", PQgetvalue(r, 0, 1));
-	out->stamp.prompt_version = int_at(r, 0, 2);
-	snprintf(out->stamp.input_hash, sizeof(out->stamp.input_hash), "%s", PQgetvalue(r, 0, 3));
 	out->job_title = store_val(r, 0, 5);
 	out->seniority_level = store_val(r, 0, 6);
 	out->min_years_experience = num_or_nan(r, 0, 7);
