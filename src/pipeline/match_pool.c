@@ -408,7 +408,9 @@ static struct {
 	char model[200];
 	int dim;
 	char db[600];
-	char hwm[32]; /* xid8: xmin of the snapshot of the last load */
+	/* the snapshot of the last load (pg_snapshot text): a change is new when
+	 * its transaction was not visible to it */
+	char *snap;
 } cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void db_identity(struct store *s, char *out, size_t n)
@@ -437,7 +439,7 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 {
 	PGresult *xr = NULL, *ir = NULL;
 	const char **ids = NULL;
-	char db[600], hwm[32];
+	char db[600], *snap = NULL;
 	size_t n = 0;
 	int rc = -1, own_tx = 0, full;
 
@@ -456,9 +458,12 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 		own_tx = 1;
 	}
 	if (store_exec(s, "read the snapshot of the candidate pool",
-		       "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0, NULL, &xr, e) < 0)
+		       "SELECT pg_current_snapshot()::text", 0, NULL, &xr, e) < 0)
 		goto out;
-	snprintf(hwm, sizeof(hwm), "%s", PQgetvalue(xr, 0, 0));
+	if (!(snap = xstrdup(PQgetvalue(xr, 0, 0)))) {
+		serr_set(e, "out of memory reading the snapshot of the candidate pool");
+		goto out;
+	}
 	if (full) {
 		if (!(cache.pool = match_pool_new(dim, e)))
 			goto out;
@@ -469,9 +474,13 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 			       "SELECT record_id FROM normalized_candidates", 0, NULL, &ir, e) < 0)
 			goto out;
 	} else {
-		const char *p[] = { cache.hwm };
+		/* Every change the last load saw was made by a transaction visible
+		 * to its snapshot; the xmin bound keeps this an index range scan. */
+		const char *p[] = { cache.snap };
 		if (store_exec(s, "list changed candidates",
-			       "SELECT record_id FROM candidate_pool_changes WHERE xid >= $1::xid8",
+			       "SELECT record_id FROM candidate_pool_changes "
+			       "WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) "
+			       "AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)",
 			       1, p, &ir, e) < 0)
 			goto out;
 	}
@@ -485,7 +494,9 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 	if (own_tx && store_commit(s, e) < 0)
 		goto out;
 	own_tx = 0;
-	snprintf(cache.hwm, sizeof(cache.hwm), "%s", hwm);
+	free(cache.snap);
+	cache.snap = snap;
+	snap = NULL;
 	st->pool_size = match_pool_size(cache.pool);
 	rc = 0;
 out:
@@ -497,6 +508,7 @@ out:
 		cache.pool = NULL;
 	}
 	free(ids);
+	free(snap);
 	PQclear(xr);
 	PQclear(ir);
 	return rc;
@@ -534,7 +546,8 @@ void pool_cache_drop(void)
 	pthread_mutex_lock(&cache.mu);
 	match_pool_free(cache.pool);
 	cache.pool = NULL;
-	cache.hwm[0] = '\0';
+	free(cache.snap);
+	cache.snap = NULL;
 	pthread_mutex_unlock(&cache.mu);
 }
 

@@ -5,7 +5,7 @@
  *
  * The pool stays in memory in the process (one cache, behind a mutex) and
  * is refreshed incrementally: only the candidates in candidate_pool_changes
- * stamped by transactions at or after the snapshot of the previous load are
+ * stamped by transactions the snapshot of the previous load did not see are
  * read again (see db/migrations/0010_matches.sql); a candidate gone from
  * normalized_candidates leaves the pool. Reads go by chunks of record ids,
  * three statements a chunk, vectors in binary form.
