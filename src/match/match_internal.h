@@ -19,9 +19,13 @@
 /* Cosine in [-1,1] between candidate slot cs and job slot js, NAN when either
  * vector is missing. Candidate slots: narratives, positions, projects, skills. */
 typedef double (*match_cos_fn)(const void *ctx, int cs, int js);
+/* Cosine between the name vectors of candidate skill i and job skill j, NAN
+ * when either is missing. */
+typedef double (*match_name_sim_fn)(const void *ctx, int i, int j);
 
 struct match_core_in {
 	match_cos_fn cos;
+	match_name_sim_fn name_sim;
 	const void *ctx;
 	int n_pos, n_proj, n_skills;
 	const float *ratings;       /* n_skills */

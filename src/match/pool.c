@@ -98,6 +98,8 @@ void match_pool_free(struct match_pool *p)
 	idmap_free(&p->ids);
 	idmap_free(&p->skills);
 	idmap_free(&p->zones);
+	free(p->name_q);
+	free(p->name_scale);
 	free(p);
 }
 
@@ -106,14 +108,59 @@ size_t match_pool_size(const struct match_pool *p)
 	return p ? p->n : 0;
 }
 
-static int intern(struct idmap *m, const char *s)
+/* Room for skill name id n in the name-vector arrays. */
+static int names_reserve(struct match_pool *p, size_t n)
 {
-	int id = idmap_get(m, s);
+	size_t nc = p->names_cap ? p->names_cap : 256, bytes;
+	int8_t *nq;
+	float *ns;
+
+	if (n < p->names_cap)
+		return 0;
+	while (nc <= n)
+		if (size_mul(nc, 2, &nc) != 0)
+			return -1;
+	if (size_mul(nc, (size_t)p->pdim, &bytes) != 0 || !(nq = realloc(p->name_q, bytes)))
+		return -1;
+	p->name_q = nq;
+	if (!(ns = realloc(p->name_scale, nc * sizeof *ns)))
+		return -1;
+	p->name_scale = ns;
+	memset(ns + p->names_cap, 0, (nc - p->names_cap) * sizeof *ns);
+	p->names_cap = nc;
+	return 0;
+}
+
+static int intern_skill(struct match_pool *p, const char *s)
+{
+	int id = idmap_get(&p->skills, s);
 
 	if (id >= 0)
 		return id;
-	id = (int)m->len;
-	return idmap_put(m, s, id) == 0 ? id : -1;
+	id = (int)p->skills.len;
+	if (names_reserve(p, (size_t)id) != 0)
+		return -1;
+	return idmap_put(&p->skills, s, id) == 0 ? id : -1;
+}
+
+int match_pool_skill_vector_put(struct match_pool *p, const char *name, const float *v,
+				serr *e)
+{
+	int id;
+
+	if (!p || !name || !*name)
+		return serr_set(e, "match pool: skill name vector without a name");
+	if ((id = intern_skill(p, name)) < 0)
+		return serr_set(e, "match pool: out of memory adding skill name '%s'", name);
+	p->name_scale[id] = match_quantize(v, p->dim, p->pdim, p->name_q + (size_t)id * p->pdim);
+	return 0;
+}
+
+int match_pool_skill_vector_has(const struct match_pool *p, const char *name)
+{
+	int id = p && name ? idmap_get(&p->skills, name) : -1;
+
+	return id >= 0 && p->name_scale[id] > 0;
 }
 
 static int intern_zone(struct match_pool *p, const char *z)
@@ -170,9 +217,16 @@ static struct mcand *mcand_build(struct match_pool *p, const struct match_candid
 	for (int i = 0; i < c->n_skills; i++, v++) {
 		c->scale[v] = match_quantize(in->skill_vectors ? in->skill_vectors + (size_t)i * p->dim : NULL,
 					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
-		c->skill_ids[i] = in->skill_names && in->skill_names[i] ? intern(&p->skills, in->skill_names[i]) : -2;
+		c->skill_ids[i] = in->skill_names && in->skill_names[i] ? intern_skill(p, in->skill_names[i]) : -2;
 		if (c->skill_ids[i] == -1)
 			goto oom;
+		if (c->skill_ids[i] >= 0 && p->name_scale[c->skill_ids[i]] <= 0 &&
+		    in->skill_name_vectors) {
+			int8_t *nq = p->name_q + (size_t)c->skill_ids[i] * p->pdim;
+			p->name_scale[c->skill_ids[i]] =
+				match_quantize(in->skill_name_vectors + (size_t)i * p->dim, p->dim,
+					       p->pdim, nq);
+		}
 		c->ratings[i] = in->skill_ratings ? in->skill_ratings[i] : NAN;
 	}
 	c->comp_min = in->comp_min_usd;

@@ -29,6 +29,10 @@ struct match_pool {
 	struct mcand **c;
 	size_t n, cap;
 	struct idmap ids, skills, zones;
+	/* per interned skill name (id = index): its name vector, scale 0 = none */
+	int8_t *name_q;
+	float *name_scale;
+	size_t names_cap;
 	char **zone_names;
 	size_t n_zones, zones_cap;
 };

@@ -19,15 +19,25 @@ struct jprep {
 	int8_t *q;        /* (MJ_SKILL0 + n_skills) * pdim */
 	float *scale;
 	int *skill_ids;   /* interned id or -1 */
+	int8_t *nq;       /* n_skills * pdim: the job's skill name vectors */
+	float *nscale;
+	size_t n_names;   /* pool skill names when the ranking started */
+	float *name_sim;  /* n_skills * n_names cosines, NAN where a vector is missing */
 	double *zone_off; /* per pool zone, NAN unknown */
 	double job_tz;
 	struct idmap rejected;
 };
 
+/* Distinct candidate vectors read: one bit per slot (narratives, positions,
+ * projects, skills; see MATCH_MAX_*). */
+#define SEEN_WORDS ((MN_COUNT + 2 * MATCH_MAX_ITEMS + MATCH_MAX_CAND_SKILLS + 63) / 64)
+
 struct pctx {
 	const struct match_pool *p;
 	const struct mcand *c;
 	const struct jprep *j;
+	uint64_t *seen;
+	struct match_rank_stats *st;
 };
 
 static double pool_cos(const void *ctx, int cs, int js)
@@ -42,15 +52,35 @@ static double pool_cos(const void *ctx, int cs, int js)
 	sc = x->c->scale[cs];
 	if (sc <= 0)
 		return NAN;
+	if (x->st) {
+		uint64_t bit = 1ULL << (cs % 64);
+		if (!(x->seen[cs / 64] & bit)) {
+			x->seen[cs / 64] |= bit;
+			x->st->vectors_read++;
+		}
+		x->st->dots++;
+	}
 	return (double)match_dot_i8(x->c->q + (size_t)cs * x->p->pdim,
 				    x->j->q + (size_t)js * x->p->pdim, x->p->pdim) * sc * sj;
 }
 
+static double pool_name_sim(const void *ctx, int i, int j)
+{
+	const struct pctx *x = ctx;
+	int sid = x->c->skill_ids[i];
+
+	if (sid < 0 || (size_t)sid >= x->j->n_names)
+		return NAN;
+	return x->j->name_sim[(size_t)j * x->j->n_names + (size_t)sid];
+}
+
 /* Scores one pooled candidate; nm is scratch for the name matches. */
 static void score_pooled(const struct match_pool *p, const struct jprep *j, const struct match_weights *w,
-			 const struct mcand *c, int *nm, struct match_result *r)
+			 const struct mcand *c, int *nm, struct match_rank_stats *st,
+			 struct match_result *r)
 {
-	struct pctx x = { p, c, j };
+	uint64_t seen[SEEN_WORDS] = { 0 };
+	struct pctx x = { p, c, j, seen, st };
 	struct match_core_in in;
 	const struct match_job_in *job = j->job;
 
@@ -66,6 +96,7 @@ static void score_pooled(const struct match_pool *p, const struct jprep *j, cons
 	}
 	memset(&in, 0, sizeof in);
 	in.cos = pool_cos;
+	in.name_sim = pool_name_sim;
 	in.ctx = &x;
 	in.n_pos = c->n_pos;
 	in.n_proj = c->n_proj;
@@ -142,12 +173,40 @@ static void heap_push(const struct match_pool *p, struct heap *h, double score, 
 
 struct worker {
 	const struct match_pool *p;
-	const struct jprep *j;
+	struct jprep *j;
 	const struct match_weights *w;
-	size_t from, to;
+	size_t from, to;           /* candidates */
+	size_t name_from, name_to; /* pool skill names (first phase) */
 	struct heap top, excl, hl;
 	int nm[MATCH_MAX_JOB_SKILLS];
+	struct match_rank_stats st;
 };
+
+/* First phase: the job's skill names against a slice of the pool's names, so
+ * the scan matches names by a table look-up instead of a dot product. */
+static void *names_run(void *arg)
+{
+	struct worker *wk = arg;
+	const struct match_pool *p = wk->p;
+	struct jprep *j = wk->j;
+
+	for (size_t k = 0; k < j->job->n_skills; k++) {
+		float *row = j->name_sim + k * j->n_names;
+		for (size_t sid = wk->name_from; sid < wk->name_to; sid++) {
+			float sc = p->name_scale[sid];
+			if (j->nscale[k] <= 0 || sc <= 0) {
+				row[sid] = NAN;
+				continue;
+			}
+			row[sid] = (float)((double)match_dot_i8(j->nq + k * (size_t)p->pdim,
+								 p->name_q + sid * (size_t)p->pdim,
+								 p->pdim) *
+					   j->nscale[k] * sc);
+			wk->st.name_dots++;
+		}
+	}
+	return NULL;
+}
 
 static void *worker_run(void *arg)
 {
@@ -156,7 +215,8 @@ static void *worker_run(void *arg)
 
 	for (size_t i = wk->from; i < wk->to; i++) {
 		const struct mcand *c = wk->p->c[i];
-		score_pooled(wk->p, wk->j, wk->w, c, wk->nm, &r);
+		score_pooled(wk->p, wk->j, wk->w, c, wk->nm, &wk->st, &r);
+		wk->st.candidates++;
 		if (c->excluded || idmap_get(&wk->j->rejected, c->id) >= 0) {
 			heap_push(wk->p, &wk->excl, r.score, (int)i);
 			continue;
@@ -204,7 +264,14 @@ static int jprep_init(struct jprep *j, const struct match_pool *p, const struct 
 	j->scale = calloc(nv, sizeof *j->scale);
 	j->skill_ids = calloc(job->n_skills + 1, sizeof *j->skill_ids);
 	j->zone_off = calloc(p->n_zones + 1, sizeof *j->zone_off);
-	if (!j->q || !j->scale || !j->skill_ids || !j->zone_off)
+	j->n_names = p->skills.len;
+	j->nscale = calloc(job->n_skills + 1, sizeof *j->nscale);
+	if (size_mul(job->n_skills + 1, (size_t)p->pdim, &bytes) == 0)
+		j->nq = malloc(bytes);
+	if (size_mul(job->n_skills * j->n_names + 1, sizeof *j->name_sim, &bytes) == 0)
+		j->name_sim = malloc(bytes);
+	if (!j->q || !j->scale || !j->skill_ids || !j->zone_off || !j->nscale || !j->nq ||
+	    !j->name_sim)
 		return serr_set(e, "job '%s': out of memory preparing the ranking", job->record_id);
 	for (int i = 0; i < MN_COUNT; i++)
 		j->scale[i] = match_quantize(job->narrative[i], p->dim, p->pdim, j->q + (size_t)i * p->pdim);
@@ -214,6 +281,15 @@ static int jprep_init(struct jprep *j, const struct match_pool *p, const struct 
 		j->scale[v] = match_quantize(job->skill_vectors ? job->skill_vectors + k * (size_t)p->dim : NULL,
 					     p->dim, p->pdim, j->q + v * p->pdim);
 		j->skill_ids[k] = job->skill_names && job->skill_names[k] ? idmap_get(&p->skills, job->skill_names[k]) : -1;
+		j->nscale[k] = match_quantize(job->skill_name_vectors ?
+					      job->skill_name_vectors + k * (size_t)p->dim : NULL,
+					      p->dim, p->pdim, j->nq + k * (size_t)p->pdim);
+		if (j->nscale[k] <= 0 && j->skill_ids[k] >= 0 && p->name_scale[j->skill_ids[k]] > 0) {
+			/* the job has no vector for this name; the pool has one */
+			j->nscale[k] = p->name_scale[j->skill_ids[k]];
+			memcpy(j->nq + k * (size_t)p->pdim,
+			       p->name_q + (size_t)j->skill_ids[k] * p->pdim, (size_t)p->pdim);
+		}
 	}
 	for (size_t z = 0; z < p->n_zones; z++) {
 		serr ze;
@@ -239,6 +315,9 @@ static void jprep_free(struct jprep *j)
 	free(j->scale);
 	free(j->skill_ids);
 	free(j->zone_off);
+	free(j->nq);
+	free(j->nscale);
+	free(j->name_sim);
 	idmap_free(&j->rejected);
 }
 
@@ -248,7 +327,7 @@ static void fill_result(const struct match_pool *p, const struct jprep *j, const
 	int nm[MATCH_MAX_JOB_SKILLS];
 
 	memset(r, 0, sizeof *r);
-	score_pooled(p, j, w, p->c[idx], nm, r);
+	score_pooled(p, j, w, p->c[idx], nm, NULL, r);
 	snprintf(r->record_id, sizeof r->record_id, "%s", p->c[idx]->id);
 }
 
@@ -298,16 +377,35 @@ static size_t merge(const struct match_pool *p, struct worker *wk, int nthreads,
 	return n;
 }
 
+/* Run fn on every worker: threads 1.. in new threads, worker 0 (and any whose
+ * thread could not start) on the caller's. */
+static void run_all(struct worker *wk, pthread_t *tid, int threads, void *(*fn)(void *))
+{
+	int started = 0;
+
+	for (int t = 1; t < threads; t++) {
+		if (pthread_create(&tid[t], NULL, fn, &wk[t]) != 0)
+			break;
+		started = t;
+	}
+	for (int t = started + 1; t < threads; t++)
+		fn(&wk[t]);
+	fn(&wk[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+}
+
 int match_rank(const struct match_pool *p, const struct match_job_in *job, const struct match_weights *w,
 	       int threads, size_t k, struct match_result *out, size_t *n_out,
-	       struct match_exclusion *excl, size_t *n_excl, serr *e)
+	       struct match_exclusion *excl, size_t *n_excl, struct match_rank_stats *stats,
+	       serr *e)
 {
 	struct jprep j;
 	struct worker *wk = NULL;
 	pthread_t *tid = NULL;
 	struct hent *all = NULL;
 	size_t nt, ne, nh, cap, slots = w && w->highlight_slots > 0 ? (size_t)w->highlight_slots : 0;
-	int rc = -1, started = 0;
+	int rc = -1;
 
 	if (n_out)
 		*n_out = 0;
@@ -344,6 +442,8 @@ int match_rank(const struct match_pool *p, const struct match_job_in *job, const
 		wk[t].w = w;
 		wk[t].from = p->n * (size_t)t / (size_t)threads;
 		wk[t].to = p->n * (size_t)(t + 1) / (size_t)threads;
+		wk[t].name_from = j.n_names * (size_t)t / (size_t)threads;
+		wk[t].name_to = j.n_names * (size_t)(t + 1) / (size_t)threads;
 		wk[t].top.k = k;
 		wk[t].excl.k = k;
 		wk[t].hl.k = slots;
@@ -355,16 +455,18 @@ int match_rank(const struct match_pool *p, const struct match_job_in *job, const
 			goto out;
 		}
 	}
-	for (int t = 1; t < threads; t++) {
-		if (pthread_create(&tid[t], NULL, worker_run, &wk[t]) != 0)
-			break;
-		started = t;
+	run_all(wk, tid, threads, names_run);
+	run_all(wk, tid, threads, worker_run);
+	if (stats) {
+		memset(stats, 0, sizeof *stats);
+		stats->threads = threads;
+		for (int t = 0; t < threads; t++) {
+			stats->candidates += wk[t].st.candidates;
+			stats->vectors_read += wk[t].st.vectors_read;
+			stats->dots += wk[t].st.dots;
+			stats->name_dots += wk[t].st.name_dots;
+		}
 	}
-	for (int t = started + 1; t < threads; t++)
-		worker_run(&wk[t]); /* threads that could not start run here */
-	worker_run(&wk[0]);
-	for (int t = 1; t <= started; t++)
-		pthread_join(tid[t], NULL);
 
 	/* highlighted first (they need their own copy), then exclusions, then the top */
 	{

@@ -62,20 +62,26 @@ static double mean2(double a, double b)
 	return (a + b) / 2;
 }
 
+/* Each cosine is computed once: on the pool path every call is a dot product
+ * over a candidate vector, the scan's main cost. */
 static void vector_part(const struct match_core_in *in, const struct match_weights *w,
 			struct match_result *r)
 {
-	int role_js = isnan(in->cos(in->ctx, MN_EXPERIENCE, MJ_ROLE)) &&
-		      isnan(best_of(in, MN_COUNT, in->n_pos, MJ_ROLE)) ? MN_EXPERIENCE : MJ_ROLE;
-	double exp = in->cos(in->ctx, MN_EXPERIENCE, role_js);
-	double role = mean2(isnan(exp) ? NAN : clip01(exp), best_of(in, MN_COUNT, in->n_pos, role_js));
-	double dom_n = in->cos(in->ctx, MN_DOMAIN, MN_DOMAIN);
-	double domain = mean2(isnan(dom_n) ? NAN : clip01(dom_n),
-			      best_of(in, MN_COUNT + in->n_pos, in->n_proj, MN_DOMAIN));
-	double cul = in->cos(in->ctx, MN_PERSONALITY, MN_PERSONALITY);
-	double culture = isnan(cul) ? NAN : clip01(cul);
-	double sum = 0, wsum = 0;
+	double exp = in->cos(in->ctx, MN_EXPERIENCE, MJ_ROLE);
+	double pos = best_of(in, MN_COUNT, in->n_pos, MJ_ROLE);
+	double role, dom_n, domain, cul, culture, sum = 0, wsum = 0;
 
+	if (isnan(exp) && isnan(pos)) {
+		/* no role narrative on the job: its experience narrative stands in */
+		exp = in->cos(in->ctx, MN_EXPERIENCE, MN_EXPERIENCE);
+		pos = best_of(in, MN_COUNT, in->n_pos, MN_EXPERIENCE);
+	}
+	role = mean2(isnan(exp) ? NAN : clip01(exp), pos);
+	dom_n = in->cos(in->ctx, MN_DOMAIN, MN_DOMAIN);
+	domain = mean2(isnan(dom_n) ? NAN : clip01(dom_n),
+		       best_of(in, MN_COUNT + in->n_pos, in->n_proj, MN_DOMAIN));
+	cul = in->cos(in->ctx, MN_PERSONALITY, MN_PERSONALITY);
+	culture = isnan(cul) ? NAN : clip01(cul);
 	r->v_role = role;
 	r->v_domain = domain;
 	r->v_culture = culture;
@@ -103,10 +109,11 @@ static void skill_part(const struct match_core_in *in, const struct match_weight
 		double sim = NAN;
 
 		if (m < 0) {
-			/* no canonical-name match: the most similar skill above the threshold */
+			/* no canonical-name match: the skill whose name is most similar,
+			 * above the threshold ("Postgres" for "PostgreSQL") */
 			double best = -2;
 			for (int i = 0; i < in->n_skills; i++) {
-				double c = in->cos(in->ctx, sk0 + i, js);
+				double c = in->name_sim(in->ctx, i, j);
 				if (!isnan(c) && c > best) {
 					best = c;
 					m = i;
@@ -230,21 +237,13 @@ static const float *job_vec(const struct float_ctx *x, int js)
 	return x->j->skill_vectors ? x->j->skill_vectors + (size_t)(js - MJ_SKILL0) * (size_t)x->dim : NULL;
 }
 
-static double float_cos(const void *ctx, int cs, int js)
+static double float_cosine(const float *a, const float *b, int dim)
 {
-	const struct float_ctx *x = ctx;
-	const float *b = job_vec(x, js);
-	const float *a;
 	double d = 0, na = 0, nb = 0;
 
-	if (!b || isnan(b[0]))
+	if (!a || !b || isnan(a[0]) || isnan(b[0]))
 		return NAN;
-	if (cs < 0)
-		return 1.0; /* existence probe of the job vector */
-	a = cand_vec(x, cs);
-	if (!a || isnan(a[0]))
-		return NAN;
-	for (int i = 0; i < x->dim; i++) {
+	for (int i = 0; i < dim; i++) {
 		d += (double)a[i] * b[i];
 		na += (double)a[i] * a[i];
 		nb += (double)b[i] * b[i];
@@ -252,6 +251,29 @@ static double float_cos(const void *ctx, int cs, int js)
 	if (na <= 0 || nb <= 0)
 		return NAN;
 	return d / sqrt(na * nb);
+}
+
+static double float_cos(const void *ctx, int cs, int js)
+{
+	const struct float_ctx *x = ctx;
+	const float *b = job_vec(x, js);
+
+	if (!b || isnan(b[0]))
+		return NAN;
+	if (cs < 0)
+		return 1.0; /* existence probe of the job vector */
+	return float_cosine(cand_vec(x, cs), b, x->dim);
+}
+
+static double float_name_sim(const void *ctx, int i, int j)
+{
+	const struct float_ctx *x = ctx;
+	const float *a = x->c->skill_name_vectors, *b = x->j->skill_name_vectors;
+
+	if (!a || !b)
+		return NAN;
+	return float_cosine(a + (size_t)i * (size_t)x->dim, b + (size_t)j * (size_t)x->dim,
+			    x->dim);
 }
 
 static double tz_or_nan(const char *zone, int64_t at)
@@ -292,6 +314,7 @@ int match_score_one(const struct match_candidate_in *c, const struct match_job_i
 	}
 	memset(&in, 0, sizeof in);
 	in.cos = float_cos;
+	in.name_sim = float_name_sim;
 	in.ctx = &x;
 	in.n_pos = (int)c->n_positions;
 	in.n_proj = (int)c->n_projects;

@@ -91,7 +91,7 @@ int matchmaking_score_job(struct store *s, const struct config *cfg, const char 
 		goto out;
 	held = 1;
 	t1 = mono_ms();
-	if (match_rank(pool, &job.in, &w, cfg->match_threads, MATCH_TOP, res, &n, excl, &nx,
+	if (match_rank(pool, &job.in, &w, cfg->match_threads, MATCH_TOP, res, &n, excl, &nx, NULL,
 		       e) < 0)
 		goto out;
 	out->rank_ms = mono_ms() - t1;

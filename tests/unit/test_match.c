@@ -111,7 +111,7 @@ static void opposite_vectors_clip_to_zero(void **state)
 	assert_true(r.vector == 0);
 }
 
-static void skills_weigh_must_haves_and_match_by_vector(void **state)
+static void skills_weigh_must_haves_and_match_by_name_vector(void **state)
 {
 	struct match_weights w;
 	struct match_candidate_in c = empty_cand("recA");
@@ -119,36 +119,114 @@ static void skills_weigh_must_haves_and_match_by_vector(void **state)
 	struct match_result r;
 	const char *jn[] = { "python", "kubernetes", "go" };
 	int must[] = { 1, 0, 0 };
-	float jv[3 * DIM], cv[2 * DIM];
+	float jv[3 * DIM], cv[2 * DIM], jnv[3 * DIM], cnv[2 * DIM];
 	const char *cn[] = { "python", "k8s" };
 	float rat[] = { 8, 6 };
 	serr e;
 
 	(void)state;
 	match_weights_default(&w);
-	axis(jv, 0, -1, 0);
-	axis(jv + DIM, 1, -1, 0);
-	axis(jv + 2 * DIM, 2, -1, 0);
-	axis(cv, 0, -1, 0);           /* python: same evidence, similarity 1 */
-	axis(cv + DIM, 1, 4, 0.1f);   /* k8s: cosine 0.995 with kubernetes, above 0.80 */
+	/* names: k8s is close to kubernetes (cosine 0.995, above 0.80) */
+	axis(jnv, 0, -1, 0);
+	axis(jnv + DIM, 1, -1, 0);
+	axis(jnv + 2 * DIM, 2, -1, 0);
+	axis(cnv, 0, -1, 0);
+	axis(cnv + DIM, 1, 4, 0.1f);
+	/* evidence against expected capability: python identical, k8s at 0.6 */
+	axis(jv, 3, -1, 0);
+	axis(jv + DIM, 4, -1, 0);
+	axis(jv + 2 * DIM, 5, -1, 0);
+	axis(cv, 3, -1, 0);
+	axis(cv + DIM, 4, 6, 4.0f / 3.0f); /* cosine 1 / sqrt(1 + 16/9) = 0.6 */
 	j.skill_names = jn;
 	j.skill_vectors = jv;
+	j.skill_name_vectors = jnv;
 	j.must_have = must;
 	j.n_skills = 3;
 	c.skill_names = cn;
 	c.skill_vectors = cv;
+	c.skill_name_vectors = cnv;
 	c.skill_ratings = rat;
 	c.n_skills = 2;
 	assert_int_equal(match_score_one(&c, &j, &w, DIM, &r, &e), 0);
-	/* coverage: (2*0.8 + 1*0.6 + 1*0) / 4; semantic: (2*1 + 1*cos + 0) / 4 */
-	double cosk = 1 / sqrt(1.01);
+	/* coverage: (2*0.8 + 1*0.6 + 1*0) / 4; semantic: (2*1 + 1*0.6 + 0) / 4 */
 	assert_true(fabs(r.s_coverage - 2.2 / 4) < 1e-6);
-	assert_true(fabs(r.s_semantic - (2 + cosk) / 4) < 1e-6);
-	assert_true(fabs(r.skills - (0.8 * 2.2 / 4 + 0.2 * (2 + cosk) / 4)) < 1e-6);
+	assert_true(fabs(r.s_semantic - 2.6 / 4) < 1e-6);
+	assert_true(fabs(r.skills - (0.8 * 2.2 / 4 + 0.2 * 2.6 / 4)) < 1e-6);
 
 	w.skill_sim_threshold = 0.999; /* k8s no longer counts as kubernetes */
 	assert_int_equal(match_score_one(&c, &j, &w, DIM, &r, &e), 0);
 	assert_true(fabs(r.s_coverage - 1.6 / 4) < 1e-6);
+
+	/* identical evidence does not make different skills the same: without
+	 * name vectors only the exact name matches */
+	w.skill_sim_threshold = 0.80;
+	axis(cv + DIM, 4, -1, 0);
+	c.skill_name_vectors = NULL;
+	assert_int_equal(match_score_one(&c, &j, &w, DIM, &r, &e), 0);
+	assert_true(fabs(r.s_coverage - 1.6 / 4) < 1e-6);
+	assert_true(fabs(r.s_semantic - 2.0 / 4) < 1e-6);
+}
+
+/* The pool path matches names through the pool's name vectors (one per
+ * distinct name, whoever brought it) and agrees with the float path. */
+static void pool_matches_skills_by_name_vector_like_the_float_path(void **state)
+{
+	struct match_weights w;
+	struct match_candidate_in c = empty_cand("recA"), d = empty_cand("recB");
+	struct match_job_in j = empty_job();
+	struct match_result one, out[2];
+	struct match_rank_stats st;
+	struct match_pool *p;
+	const char *jn[] = { "kubernetes" };
+	const char *cn[] = { "k8s" };
+	const char *dn[] = { "cobol" };
+	float jv[DIM], jnv[DIM], cv[DIM], cnv[DIM], dv[DIM], rat[] = { 6 };
+	size_t n;
+	serr e;
+
+	(void)state;
+	match_weights_default(&w);
+	axis(jnv, 1, -1, 0);
+	axis(cnv, 1, 4, 0.1f);
+	axis(jv, 4, -1, 0);
+	axis(cv, 4, -1, 0);
+	axis(dv, 4, -1, 0); /* cobol's evidence reads like the job's capability */
+	j.skill_names = jn;
+	j.skill_vectors = jv;
+	j.skill_name_vectors = jnv;
+	j.n_skills = 1;
+	c.skill_names = cn;
+	c.skill_vectors = cv;
+	c.skill_name_vectors = cnv;
+	c.skill_ratings = rat;
+	c.n_skills = 1;
+	d.skill_names = dn;
+	d.skill_vectors = dv;
+	d.skill_ratings = rat;
+	d.n_skills = 1;
+	p = match_pool_new(DIM, &e);
+	assert_non_null(p);
+	assert_int_equal(match_pool_upsert(p, &c, &e), 0);
+	assert_int_equal(match_pool_upsert(p, &d, &e), 0);
+	assert_true(match_pool_skill_vector_has(p, "k8s"));
+	assert_false(match_pool_skill_vector_has(p, "cobol"));
+	assert_int_equal(match_rank(p, &j, &w, 1, 2, out, &n, NULL, NULL, &st, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].record_id, "recA");
+	assert_true(fabs(out[0].s_coverage - 0.6) < 1e-6);
+	assert_true(fabs(out[1].s_coverage - 0) < 1e-6);
+	assert_int_equal(match_score_one(&c, &j, &w, DIM, &one, &e), 0);
+	assert_true(fabs(one.score - out[0].score) < 0.01);
+	assert_int_equal(st.candidates, 2);
+	assert_int_equal(st.name_dots, 1); /* cobol has no name vector */
+	assert_int_equal(st.vectors_read, 1); /* only the matched skill's evidence */
+
+	/* a name vector arriving later (the loader's put) makes cobol comparable */
+	assert_int_equal(match_pool_skill_vector_put(p, "cobol", jnv, &e), 0);
+	assert_int_equal(match_rank(p, &j, &w, 1, 2, out, &n, NULL, NULL, &st, &e), 0);
+	assert_true(fabs(out[0].s_coverage - 0.6) < 1e-6 && fabs(out[1].s_coverage - 0.6) < 1e-6);
+	match_pool_free(p);
 }
 
 static void compensation_overlap_and_unknown(void **state)
@@ -330,7 +408,7 @@ static void planted_fits_rank_above_misfits(void **state)
 	(void)state;
 	build_pool();
 	match_weights_default(&w);
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 3, MATCH_TOP, out, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 3, MATCH_TOP, out, &n, NULL, NULL, NULL, &e), 0);
 	assert_int_equal(n, MATCH_TOP);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(strncmp(out[i].record_id, "recF", 4) == 0);
@@ -359,7 +437,7 @@ static void excluded_and_rejected_are_never_returned_but_reported(void **state)
 	assert_int_equal(match_pool_size(fx.p), 60);
 	fx.job.rejected = rej;
 	fx.job.n_rejected = 1;
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 0, MATCH_TOP, out, &n, ex, &ne, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 0, MATCH_TOP, out, &n, ex, &ne, NULL, &e), 0);
 	for (size_t i = 0; i < n; i++) {
 		assert_string_not_equal(out[i].record_id, "recF00");
 		assert_string_not_equal(out[i].record_id, "recF03");
@@ -384,7 +462,7 @@ static void editing_a_must_have_skill_changes_the_ranking(void **state)
 	(void)state;
 	build_pool();
 	match_weights_default(&w);
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, 5, before, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, 5, before, &n, NULL, NULL, NULL, &e), 0);
 	assert_true(strncmp(before[0].record_id, "recF", 4) == 0);
 	/* recruiter now wants cobol and fortran, both must-have, and nothing else */
 	axis(ev, 6, -1, 0);
@@ -395,7 +473,7 @@ static void editing_a_must_have_skill_changes_the_ranking(void **state)
 	for (int k = 0; k < MN_COUNT; k++)
 		fx.job.narrative[k] = NULL;
 	fx.job.role = NULL;
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, 5, after, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, 5, after, &n, NULL, NULL, NULL, &e), 0);
 	assert_true(strncmp(after[0].record_id, "recM", 4) == 0);
 	match_pool_free(fx.p);
 }
@@ -420,7 +498,7 @@ static void ties_break_by_record_id(void **state)
 		assert_int_equal(match_pool_upsert(p, &c, &e), 0);
 	}
 	for (int t = 1; t <= 4; t++) {
-		assert_int_equal(match_rank(p, &j, &w, t, 3, out, &n, NULL, NULL, &e), 0);
+		assert_int_equal(match_rank(p, &j, &w, t, 3, out, &n, NULL, NULL, NULL, &e), 0);
 		assert_int_equal(n, 3);
 		assert_string_equal(out[0].record_id, "recA");
 		assert_string_equal(out[1].record_id, "recB");
@@ -428,7 +506,7 @@ static void ties_break_by_record_id(void **state)
 	}
 	assert_int_equal(match_pool_remove(p, "recA"), 1);
 	assert_int_equal(match_pool_remove(p, "recA"), 0);
-	assert_int_equal(match_rank(p, &j, &w, 0, 3, out, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(p, &j, &w, 0, 3, out, &n, NULL, NULL, NULL, &e), 0);
 	assert_string_equal(out[0].record_id, "recB");
 	match_pool_free(p);
 }
@@ -449,7 +527,7 @@ static void highlighted_candidate_is_surfaced_within_margin(void **state)
 	plant(&fx.pcs[1], &c, "recM01", 0, 0);
 	c.highlighted = 1;
 	assert_int_equal(match_pool_upsert(fx.p, &c, &e), 0);
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, MATCH_TOP, out, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, MATCH_TOP, out, &n, NULL, NULL, NULL, &e), 0);
 	assert_int_equal(n, MATCH_TOP);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(out[i].record_id, "recM01") == 0) {
@@ -460,7 +538,7 @@ static void highlighted_candidate_is_surfaced_within_margin(void **state)
 		}
 	assert_true(found);
 	w.highlight_slots = 0;
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, MATCH_TOP, out, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, MATCH_TOP, out, &n, NULL, NULL, NULL, &e), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_string_not_equal(out[i].record_id, "recM01");
 	match_pool_free(fx.p);
@@ -477,7 +555,7 @@ static void pool_rank_agrees_with_the_float_path(void **state)
 	(void)state;
 	build_pool();
 	match_weights_default(&w);
-	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, MATCH_TOP, out, &n, NULL, NULL, &e), 0);
+	assert_int_equal(match_rank(fx.p, &fx.job, &w, 2, MATCH_TOP, out, &n, NULL, NULL, NULL, &e), 0);
 	for (size_t i = 0; i < n; i++) {
 		int k = (out[i].record_id[4] - '0') * 10 + (out[i].record_id[5] - '0');
 		plant(&fx.pcs[k], &c, out[i].record_id, k % 3 == 0, 0.01f * (float)(k % 7));
@@ -511,7 +589,8 @@ int main(void)
 		cmocka_unit_test(missing_everything_is_neutral),
 		cmocka_unit_test(vector_component_renormalizes_over_present_parts),
 		cmocka_unit_test(opposite_vectors_clip_to_zero),
-		cmocka_unit_test(skills_weigh_must_haves_and_match_by_vector),
+		cmocka_unit_test(skills_weigh_must_haves_and_match_by_name_vector),
+		cmocka_unit_test(pool_matches_skills_by_name_vector_like_the_float_path),
 		cmocka_unit_test(compensation_overlap_and_unknown),
 		cmocka_unit_test(seniority_penalty_per_year_is_capped),
 		cmocka_unit_test(timezone_offsets_come_from_the_tz_database),
