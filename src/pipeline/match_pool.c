@@ -401,6 +401,59 @@ out:
 	return rc;
 }
 
+/*
+ * Read the skill name vectors of the space into p: all of them (snap NULL),
+ * or those written by transactions the snapshot snap did not see.
+ */
+static int load_name_vectors(struct store *s, struct match_pool *p, const char *model, int dim,
+			     const char *snap, struct fvec *scratch, size_t *n_loaded, serr *e)
+{
+	PGresult *r = NULL;
+	char dims[16];
+	int rc = -1;
+
+	*n_loaded = 0;
+	snprintf(dims, sizeof(dims), "%d", dim);
+	if (fvec_reserve(scratch, (size_t)dim) < 0)
+		return serr_set(e, "out of memory loading skill name vectors");
+	{
+		const char *pv[] = { model, dims, snap };
+
+		if (exec_binary(s, "load skill name vectors",
+				snap ? "SELECT canonical, vector FROM skill_name_vectors "
+				       "WHERE model = $1 AND dimensions = $2::int "
+				       "AND xid >= pg_snapshot_xmin($3::pg_snapshot) "
+				       "AND NOT pg_visible_in_snapshot(xid, $3::pg_snapshot)"
+				     : "SELECT canonical, vector FROM skill_name_vectors "
+				       "WHERE model = $1 AND dimensions = $2::int",
+				snap ? 3 : 2, pv, &r, e) < 0)
+			goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		/* binary text is the bytes of the value, not NUL-terminated by contract */
+		char name[301];
+		int len = PQgetlength(r, i, 0);
+
+		if (len <= 0 || len >= (int)sizeof(name))
+			continue;
+		memcpy(name, PQgetvalue(r, i, 0), (size_t)len);
+		name[len] = '\0';
+		if (real_array_parse(PQgetvalue(r, i, 1), PQgetlength(r, i, 1), dim,
+				     scratch->v) < 0) {
+			serr_set(e, "cannot load the name vector of skill '%s': not a real[] of %d "
+				    "values without NULLs", name, dim);
+			goto out;
+		}
+		if (match_pool_skill_vector_put(p, name, scratch->v, e) < 0)
+			goto out;
+		(*n_loaded)++;
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	return rc;
+}
+
 /* The process-wide pool. */
 static struct {
 	pthread_mutex_t mu;
@@ -486,6 +539,15 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 	}
 	if (ids_of(ir, &ids, &n, e) < 0)
 		goto out;
+	{
+		struct fvec scratch = { NULL, 0 };
+		int nrc = load_name_vectors(s, cache.pool, model, dim, full ? NULL : cache.snap,
+					    &scratch, &st->names, e);
+
+		fvec_free(&scratch);
+		if (nrc < 0)
+			goto out;
+	}
 	st->full = full;
 	st->changed = full ? 0 : n;
 	if (pool_load_candidates(s, cache.pool, model, dim, ids, n, &st->loaded, &st->removed,
@@ -573,6 +635,7 @@ void job_match_input_free(struct job_match_input *j)
 	free_strs(j->skill_names, j->in.n_skills);
 	free(j->must_have);
 	free(j->skill_vectors);
+	free(j->skill_name_vectors);
 	free(j->narratives);
 	free_strs(j->rejected, j->n_rejected);
 	job_match_input_init(j);
@@ -592,8 +655,10 @@ static int job_skills_take(const PGresult *r, int dim, struct job_match_input *j
 	    size_mul(n + 1, (size_t)dim, &floats) < 0 || size_mul(floats, sizeof(float), &bytes) < 0 ||
 	    !(j->skill_vectors = malloc(bytes)))
 		return serr_set(e, "out of memory loading the skills of job '%s'", j->record_id);
+	if (!(j->skill_name_vectors = malloc(bytes)))
+		return serr_set(e, "out of memory loading the skills of job '%s'", j->record_id);
 	for (size_t i = 0; i < n * (size_t)dim; i++)
-		j->skill_vectors[i] = NAN;
+		j->skill_vectors[i] = j->skill_name_vectors[i] = NAN;
 	for (size_t i = 0; i < n; i++) {
 		if (!(j->skill_names[i] = xstrdup(PQgetvalue(r, (int)i, 0))))
 			return serr_set(e, "out of memory loading the skills of job '%s'",
@@ -635,6 +700,19 @@ static int job_vectors_take(const PGresult *r, int dim, struct job_match_input *
 	return 0;
 }
 
+static int job_names_take(const PGresult *r, int dim, struct job_match_input *j, serr *e)
+{
+	for (int i = 0; i < PQntuples(r); i++)
+		for (size_t k = 0; k < j->in.n_skills; k++)
+			if (strcmp(j->skill_names[k], PQgetvalue(r, i, 0)) == 0 &&
+			    real_array_parse(PQgetvalue(r, i, 1), PQgetlength(r, i, 1), dim,
+					     j->skill_name_vectors + k * (size_t)dim) < 0)
+				return serr_set(e, "cannot load the name vector of skill '%s' of job "
+						   "'%s': not a real[] of %d values without NULLs",
+						j->skill_names[k], j->record_id, dim);
+	return 0;
+}
+
 static int job_rejected_take(const PGresult *r, struct job_match_input *j, serr *e)
 {
 	size_t n = (size_t)PQntuples(r);
@@ -655,7 +733,7 @@ int job_match_input_load(struct store *s, const char *model, int dimensions,
 			 const char *job_record_id, struct job_match_input *out, int *found,
 			 serr *e)
 {
-	PGresult *jr = NULL, *sr = NULL, *vr = NULL, *rr = NULL;
+	PGresult *jr = NULL, *sr = NULL, *vr = NULL, *rr = NULL, *nr = NULL;
 	char dims[16];
 	size_t floats, bytes;
 	int rc = -1;
@@ -689,6 +767,12 @@ int job_match_input_load(struct store *s, const char *model, int dimensions,
 				"SELECT kind, vector FROM job_vectors WHERE record_id = $1 "
 				"AND model = $2 AND dimensions = $3::int ORDER BY kind",
 				3, pv, &vr, e) < 0 ||
+		    exec_binary(s, "load the name vectors of the job's skills",
+				"SELECT s.canonical, v.vector FROM job_required_skills s "
+				"JOIN skill_name_vectors v ON v.canonical = s.canonical "
+				"AND v.model = $2 AND v.dimensions = $3::int "
+				"WHERE s.job_record_id = $1",
+				3, pv, &nr, e) < 0 ||
 		    store_exec(s, "load the candidates rejected for the job",
 			       "SELECT DISTINCT x FROM ats_rows a, unnest(a.ai_rejection || "
 			       "a.talent_rejected_job || a.introduction_rejected || "
@@ -709,7 +793,8 @@ int job_match_input_load(struct store *s, const char *model, int dimensions,
 	    size_mul(floats, sizeof(float), &bytes) < 0 || !(out->narratives = malloc(bytes)))
 		goto oom;
 	if (job_skills_take(sr, dimensions, out, e) < 0 ||
-	    job_vectors_take(vr, dimensions, out, e) < 0 || job_rejected_take(rr, out, e) < 0)
+	    job_vectors_take(vr, dimensions, out, e) < 0 ||
+	    job_names_take(nr, dimensions, out, e) < 0 || job_rejected_take(rr, out, e) < 0)
 		goto out;
 	out->in.record_id = out->record_id;
 	out->in.salary_min_usd = num_or_nan(jr, 0, 0);
@@ -719,6 +804,7 @@ int job_match_input_load(struct store *s, const char *model, int dimensions,
 	out->in.min_years = num_or_nan(jr, 0, 4);
 	out->in.skill_names = (const char *const *)out->skill_names;
 	out->in.skill_vectors = out->skill_vectors;
+	out->in.skill_name_vectors = out->skill_name_vectors;
 	out->in.must_have = out->must_have;
 	out->in.rejected = (const char *const *)out->rejected;
 	out->in.n_rejected = out->n_rejected;
@@ -734,5 +820,6 @@ out:
 	PQclear(sr);
 	PQclear(vr);
 	PQclear(rr);
+	PQclear(nr);
 	return rc;
 }

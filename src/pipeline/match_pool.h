@@ -26,6 +26,7 @@ struct pool_refresh {
 	size_t changed;	  /* records named by the change log (0 on a full load) */
 	size_t loaded;	  /* candidates read from PostgreSQL */
 	size_t removed;	  /* candidates dropped from the pool */
+	size_t names;	  /* skill name vectors read */
 	size_t pool_size; /* candidates in the pool afterwards */
 	int64_t ms;	  /* time the refresh took */
 };
@@ -60,6 +61,7 @@ struct job_match_input {
 	char **skill_names;
 	int *must_have;
 	float *skill_vectors;  /* n_skills * dim, NaN rows where missing */
+	float *skill_name_vectors; /* same shape: the skills' name vectors */
 	float *narratives;     /* (MN_COUNT + 1) * dim: the five, then role */
 	char **rejected;
 	size_t n_rejected;

@@ -4,6 +4,8 @@
  * misses, each distinct text once, go to the embeddings API, and they are
  * added to the cache before the record's vectors are replaced. A record
  * whose vector kinds and text hashes are unchanged is not written again.
+ * Each distinct skill name also gets one name vector (skill_name_vectors),
+ * shared by every record that names the skill.
  */
 #include "pipeline/vectorize.h"
 
@@ -138,11 +140,10 @@ void vector_texts_free(struct vector_texts *t)
 	t->kinds = t->texts = NULL;
 }
 
-/* 1 when the stored vectors have exactly these kinds and text hashes. */
-static int unchanged(const struct vector_set *vs, const struct vector_texts *t, char (*hashes)[65])
+/* 1 when the stored vectors have exactly the first n kinds and text hashes of t. */
+static int unchanged(const struct vector_set *vs, const struct vector_texts *t, size_t n,
+		     char (*hashes)[65])
 {
-	size_t n = json_array_size(t->kinds);
-
 	if (vs->n != n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -236,12 +237,89 @@ out:
 	return rc;
 }
 
+/* The record's distinct canonical skill names (borrowed from nz) in a json
+ * array of strings. */
+static json_t *skill_names_of(const json_t *nz, int job)
+{
+	static const char *const cand_lists[] = { "skills", NULL };
+	static const char *const job_lists[] = { "must_have_skills", "nice_to_have_skills", NULL };
+	const char *const *lists = job ? job_lists : cand_lists;
+	json_t *names = json_array(), *item;
+	size_t i, k;
+
+	if (!names)
+		return NULL;
+	for (; *lists; lists++)
+		json_array_foreach(json_object_get(nz, *lists), i, item) {
+			const char *n = str(item, "canonical");
+			int dup = 0;
+
+			if (!*n || strlen(n) > 300)
+				continue;
+			for (k = 0; k < json_array_size(names) && !dup; k++)
+				dup = strcmp(json_string_value(json_array_get(names, k)), n) == 0;
+			if (!dup && json_array_append_new(names, json_string(n)) < 0) {
+				json_decref(names);
+				return NULL;
+			}
+		}
+	return names;
+}
+
+/*
+ * Append the record's skill names that have no name vector yet to t (kind
+ * "skill_name"), so they are embedded in the same request as the record's
+ * own texts: the feedback loop waits on every round trip.
+ */
+static int add_missing_names(struct job_ctx *ctx, const char *id, const json_t *nz, int job,
+			     struct vector_texts *t, size_t *added, serr *e)
+{
+	const char *model = ctx->cfg->llm_embedding_model;
+	int dim = ctx->cfg->llm_embedding_dimensions, rc = -1;
+	json_t *names = skill_names_of(nz, job);
+	size_t n = json_array_size(names);
+	const char **nv = calloc(n + 1, sizeof(*nv));
+	unsigned char *have = calloc(n + 1, 1);
+
+	*added = 0;
+	if (!names || !nv || !have) {
+		serr_set(e, "out of memory collecting the skill names of '%s'", id);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		nv[i] = json_string_value(json_array_get(names, i));
+	if (skill_name_vectors_have(ctx->store, model, dim, nv, n, have, e) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (have[i])
+			continue;
+		if (json_array_append_new(t->kinds, json_string("skill_name")) < 0 ||
+		    json_array_append_new(t->texts, json_string(nv[i])) < 0) {
+			serr_set(e, "out of memory collecting the skill names of '%s'", id);
+			goto out;
+		}
+		(*added)++;
+	}
+	rc = 0;
+out:
+	json_decref(names);
+	free(nv);
+	free(have);
+	return rc;
+}
+
+/*
+ * Vectorize one record: its own vectors (unless their texts are unchanged)
+ * and the name vectors of its skills that no record brought before, all
+ * cache misses in one embeddings request. Returns 1 when the record's
+ * vectors were unchanged.
+ */
 static int vectorize_one(struct job_ctx *ctx, enum vector_owner owner, const char *id,
 			 struct vec_counts *c, enum llm_error_kind *kind, serr *e)
 {
 	const struct config *cfg = ctx->cfg;
 	const char *model = cfg->llm_embedding_model;
-	int dim = cfg->llm_embedding_dimensions, found = 0, rc = -1;
+	int dim = cfg->llm_embedding_dimensions, found = 0, rc = -1, same;
 	struct normalized_candidate nc;
 	struct normalized_job nj;
 	struct vector_texts t = { NULL, NULL };
@@ -250,8 +328,9 @@ static int vectorize_one(struct job_ctx *ctx, enum vector_owner owner, const cha
 	char(*hashes)[65] = NULL;
 	float *vec = NULL;
 	unsigned char *hit = NULL;
+	const char **hp = NULL, **names = NULL;
 	const json_t *nz;
-	size_t n, hits = 0, bytes;
+	size_t n, nrec, nnames, hits = 0, bytes;
 
 	*kind = LLM_OK;
 	normalized_candidate_init(&nc);
@@ -271,6 +350,9 @@ static int vectorize_one(struct job_ctx *ctx, enum vector_owner owner, const cha
 	nz = owner == VECTOR_CANDIDATE ? nc.normalized : nj.normalized;
 	if (vectorize_texts(nz, owner == VECTOR_JOB, &t, e) < 0)
 		goto out;
+	nrec = json_array_size(t.texts);
+	if (add_missing_names(ctx, id, nz, owner == VECTOR_JOB, &t, &nnames, e) < 0)
+		goto out;
 	n = json_array_size(t.texts);
 	if (size_mul(n ? n : 1, sizeof(float) * (size_t)dim, &bytes) < 0) {
 		serr_set(e, "too many texts to embed for '%s'", id);
@@ -279,43 +361,53 @@ static int vectorize_one(struct job_ctx *ctx, enum vector_owner owner, const cha
 	hashes = calloc(n ? n : 1, sizeof(*hashes));
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	hit = calloc(n ? n : 1, 1);
+	hp = calloc(n ? n : 1, sizeof(*hp));
+	names = calloc(n ? n : 1, sizeof(*names));
 	vec = malloc(bytes);
-	if (!hashes || !rows || !hit || !vec) {
+	if (!hashes || !rows || !hit || !hp || !names || !vec) {
 		serr_set(e, "out of memory vectorizing '%s'", id);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		embedding_text_hash(json_string_value(json_array_get(t.texts, i)), hashes[i]);
+		hp[i] = hashes[i];
+	}
 	if (vectors_read(ctx->store, owner, id, model, dim, &vs, e) < 0)
 		goto out;
-	if (unchanged(&vs, &t, hashes)) {
+	same = unchanged(&vs, &t, nrec, hashes);
+	if (same && nnames == 0) {
 		rc = 1;
 		goto out;
 	}
-	{
-		const char **hp = calloc(n ? n : 1, sizeof(*hp));
-		if (!hp) {
-			serr_set(e, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			hp[i] = hashes[i];
-		rc = embedding_cache_get_many(ctx->store, model, dim, hp, n, vec, hit, &hits, e);
-		free(hp);
-		if (rc < 0)
-			goto out;
-		rc = -1;
+	if (embedding_cache_get_many(ctx->store, model, dim, hp, n, vec, hit, &hits, e) < 0)
+		goto out;
+	if (same) {
+		memset(hit, 1, nrec); /* only the names are wanted */
+		hits = 0;
+		for (size_t i = nrec; i < n; i++)
+			hits += hit[i];
 	}
-	c->texts += (long)n;
+	c->texts += (long)(same ? nnames : n);
 	c->cache_hits += (long)hits;
 	if (fill_misses(ctx, id, model, dim, &t, hashes, vec, hit, c, kind, e) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nnames; i++)
+		names[i] = json_string_value(json_array_get(t.texts, nrec + i));
+	if (skill_name_vectors_put(ctx->store, model, dim, names, vec + nrec * (size_t)dim,
+				   nnames, e) < 0) {
+		serr_wrap(e, "cannot store the skill name vectors of '%s'", id);
+		goto out;
+	}
+	if (same) {
+		rc = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < nrec; i++) {
 		rows[i].kind = json_string_value(json_array_get(t.kinds, i));
 		rows[i].text_hash = hashes[i];
 		rows[i].values = vec + i * (size_t)dim;
 	}
-	if (vectors_replace(ctx->store, owner, id, model, dim, rows, n, e) < 0) {
+	if (vectors_replace(ctx->store, owner, id, model, dim, rows, nrec, e) < 0) {
 		serr_wrap(e, "cannot store the vectors of '%s'", id);
 		goto out;
 	}
@@ -328,6 +420,8 @@ out:
 	free(hashes);
 	free(rows);
 	free(hit);
+	free(hp);
+	free(names);
 	free(vec);
 	return rc;
 }

@@ -373,9 +373,26 @@ int embedding_cache_get_many(struct store *s, const char *model, int dimensions,
 	return 0;
 }
 
-static int put_chunk(struct store *s, const char *what, const char *model,
-		     const char *dims_text, int dimensions, const char *const *hashes,
-		     const float *vectors, size_t from, size_t to, serr *e)
+/* Where put_chunk writes: the statement around the rows (constants, never data). */
+struct put_target {
+	const char *insert; /* "INSERT INTO t (model, dimensions, key, vector) VALUES " */
+	const char *conflict;
+};
+
+static const struct put_target cache_target = {
+	"INSERT INTO embedding_cache (model, dimensions, text_hash, vector) VALUES ",
+	" ON CONFLICT (model, dimensions, text_hash) DO NOTHING"
+};
+
+static const struct put_target names_target = {
+	"INSERT INTO skill_name_vectors (model, dimensions, canonical, vector) VALUES ",
+	" ON CONFLICT (model, dimensions, canonical) DO NOTHING"
+};
+
+static int put_chunk(struct store *s, const struct put_target *t, const char *what,
+		     const char *model, const char *dims_text, int dimensions,
+		     const char *const *hashes, const float *vectors, size_t from, size_t to,
+		     serr *e)
 {
 	struct buf sql, *lits = NULL;
 	const char **p = NULL;
@@ -391,8 +408,7 @@ static int put_chunk(struct store *s, const char *what, const char *model,
 	}
 	p[0] = model;
 	p[1] = dims_text;
-	if (buf_puts(&sql, "INSERT INTO embedding_cache (model, dimensions, text_hash, vector)"
-			   " VALUES ") < 0)
+	if (buf_puts(&sql, t->insert) < 0)
 		goto full;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = 2 + 2 * i;
@@ -407,7 +423,7 @@ static int put_chunk(struct store *s, const char *what, const char *model,
 			       k + 2) < 0)
 			goto full;
 	}
-	if (buf_puts(&sql, " ON CONFLICT (model, dimensions, text_hash) DO NOTHING") < 0)
+	if (buf_puts(&sql, t->conflict) < 0)
 		goto full;
 	rc = store_exec(s, what, buf_cstr(&sql), (int)np, p, NULL, e);
 	goto out;
@@ -438,7 +454,71 @@ int embedding_cache_put_many(struct store *s, const char *model, int dimensions,
 	for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT) {
 		size_t to = from + ROWS_PER_STATEMENT < n ? from + ROWS_PER_STATEMENT : n;
 
-		if (put_chunk(s, what, model, dims_text, dimensions, hashes, vectors, from, to, e) < 0)
+		if (put_chunk(s, &cache_target, what, model, dims_text, dimensions, hashes,
+			      vectors, from, to, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int skill_name_vectors_have(struct store *s, const char *model, int dimensions,
+			    const char *const *names, size_t n, unsigned char *have, serr *e)
+{
+	const char *what = "look skill name vectors up";
+	struct buf arr;
+	char dims_text[16];
+	PGresult *r = NULL;
+	int rc = -1;
+
+	buf_init(&arr, 0);
+	memset(have, 0, n);
+	if (space_check(what, model, dimensions, e) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	snprintf(dims_text, sizeof(dims_text), "%d", dimensions);
+	if (store_text_array(&arr, names, n) < 0) {
+		serr_set(e, "cannot %s: out of memory", what);
+		goto out;
+	}
+	{
+		const char *p[] = { model, dims_text, buf_cstr(&arr) };
+
+		if (store_exec(s, what,
+			       "SELECT canonical FROM skill_name_vectors WHERE model = $1 "
+			       "AND dimensions = $2::int AND canonical = ANY($3::text[])",
+			       3, p, &r, e) < 0)
+			goto out;
+	}
+	for (int row = 0; row < PQntuples(r); row++)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(PQgetvalue(r, row, 0), names[i]) == 0)
+				have[i] = 1;
+	rc = 0;
+out:
+	PQclear(r);
+	buf_free(&arr);
+	return rc;
+}
+
+int skill_name_vectors_put(struct store *s, const char *model, int dimensions,
+			   const char *const *names, const float *vectors, size_t n, serr *e)
+{
+	const char *what = "store skill name vectors";
+	char dims_text[16];
+
+	if (space_check(what, model, dimensions, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!names[i] || !*names[i] || strlen(names[i]) > KIND_MAX)
+			return serr_set(e, "cannot %s: skill name %zu is empty or longer than %d",
+					what, i, KIND_MAX);
+	snprintf(dims_text, sizeof(dims_text), "%d", dimensions);
+	for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT) {
+		size_t to = from + ROWS_PER_STATEMENT < n ? from + ROWS_PER_STATEMENT : n;
+
+		if (put_chunk(s, &names_target, what, model, dims_text, dimensions, names,
+			      vectors, from, to, e) < 0)
 			return -1;
 	}
 	return 0;

@@ -74,4 +74,18 @@ int embedding_cache_put_many(struct store *s, const char *model, int dimensions,
 			     const char *const *hashes, const float *vectors, size_t n,
 			     serr *e) SCOUT_MUST;
 
+/*
+ * Skill name vectors (migration 0011): one per canonical name and space.
+ * have[i] = 1 when names[i] has one (have holds n bytes).
+ */
+int skill_name_vectors_have(struct store *s, const char *model, int dimensions,
+			    const char *const *names, size_t n, unsigned char *have,
+			    serr *e) SCOUT_MUST;
+
+/* Store n name vectors (vectors + i * dimensions); a name already stored is
+ * left as it is. */
+int skill_name_vectors_put(struct store *s, const char *model, int dimensions,
+			   const char *const *names, const float *vectors, size_t n,
+			   serr *e) SCOUT_MUST;
+
 #endif

@@ -5,7 +5,9 @@
  * Covered: 20 stored matches with every component; Fraud and rejected
  * candidates never matched and reported as exclusions; the in-memory pool
  * refreshed with only the changed candidates and agreeing with a full
- * load; `scout matches` as the real binary, as text and --json.
+ * load; one name vector per distinct skill name, read in full on a load and
+ * only the new ones on a refresh; `scout matches` as the real binary, as
+ * text and --json.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,6 +316,50 @@ static void score(struct fx *f, struct matchmaking_summary *m)
 		fail_msg("%s", e.msg);
 }
 
+/* Vectorization gives every distinct skill name one name vector; the pool
+ * reads them all on a full load and only the new ones on a refresh, and a
+ * record whose own vectors are unchanged still gets its missing names. */
+static void every_skill_name_gets_one_name_vector_and_the_pool_reads_new_ones(void **state)
+{
+	struct fx *f = *state;
+	struct matchmaking_summary m;
+	const char *names_sql = "SELECT count(*) FROM (SELECT canonical FROM candidate_skills "
+				"UNION SELECT canonical FROM job_required_skills) n";
+	const char *vec_sql = "SELECT count(*) FROM skill_name_vectors";
+	char cand[32];
+	int64_t names = count(f, names_sql, NULL), dropped;
+	PGresult *r = NULL;
+	serr e;
+
+	assert_true(names > 10);
+	assert_int_equal(count(f, vec_sql, NULL), names);
+	pool_cache_drop();
+	score(f, &m);
+	assert_int_equal(m.refresh.full, 1);
+	assert_int_equal(m.refresh.names, names);
+
+	if (store_exec(&f->st, "pick", "SELECT min(record_id) FROM candidate_skills", 0, NULL, &r,
+		       &e) < 0)
+		fail_msg("%s", e.msg);
+	snprintf(cand, sizeof(cand), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	{
+		const char *p[] = { cand };
+		dropped = count(f, "SELECT count(*) FROM skill_name_vectors WHERE canonical IN "
+				   "(SELECT canonical FROM candidate_skills WHERE record_id = $1)",
+				cand);
+		assert_true(dropped > 0);
+		exec_sql(f, "DELETE FROM skill_name_vectors WHERE canonical IN "
+			    "(SELECT canonical FROM candidate_skills WHERE record_id = $1)", 1, p);
+	}
+	assert_int_equal(count(f, vec_sql, NULL), names - dropped);
+	must_run(f, "candidate_pipeline_job", cand);
+	assert_int_equal(count(f, vec_sql, NULL), names);
+	score(f, &m);
+	assert_int_equal(m.refresh.full, 0);
+	assert_int_equal(m.refresh.names, dropped);
+}
+
 static void same_ranking(struct fx *f, const char *run_a, const char *run_b)
 {
 	struct match_run a, b;
@@ -526,6 +572,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(fraud_and_rejected_candidates_are_never_matched_and_are_reported),
 		cmocka_unit_test(matches_command_prints_the_ranking_and_json),
 		cmocka_unit_test(refresh_reads_only_changed_candidates_and_agrees_with_a_full_load),
+		cmocka_unit_test(every_skill_name_gets_one_name_vector_and_the_pool_reads_new_ones),
 	};
 	char self[PATH_MAX];
 	char *cut;
