@@ -10,7 +10,7 @@ FILTER=${3:-}
 SCOUT="$BUILD/scout"
 tmp=$(mktemp -d /tmp/scout-test.XXXXXX)
 chmod 755 "$tmp"
-logdir="$BUILD/test-logs"
+logdir="${TEST_LOGDIR:-$BUILD/test-logs}"
 mkdir -p "$logdir"
 passed=0
 failed=0
