@@ -19,17 +19,16 @@
 /* Cosine in [-1,1] between candidate slot cs and job slot js, NAN when either
  * vector is missing. Candidate slots: narratives, positions, projects, skills. */
 typedef double (*match_cos_fn)(const void *ctx, int cs, int js);
-/* Cosine between the name vectors of candidate skill i and job skill j, NAN
- * when either is missing. */
-typedef double (*match_name_sim_fn)(const void *ctx, int i, int j);
 
 struct match_core_in {
 	match_cos_fn cos;
-	match_name_sim_fn name_sim;
 	const void *ctx;
 	int n_pos, n_proj, n_skills;
 	const float *ratings;       /* n_skills */
-	const int *name_match;      /* per job skill: candidate skill index or -1 */
+	/* per job skill: the candidate skill matched to it or -1. Matched = the
+	 * same canonical name, else the first skill with the most similar name
+	 * vector if that cosine is >= skill_sim_threshold (docs/matching.md) */
+	const int *skill_match;
 	int job_n_skills;
 	const int *must_have;       /* per job skill, may be NULL */
 	double comp_min, comp_max, sal_min, sal_max;

@@ -4,6 +4,7 @@
  * about 4x smaller than float32).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,8 @@ float match_quantize(const float *v, int dim, int pdim, int8_t *q)
 	return scale;
 }
 
-/* Fixed 64-wide inner blocks let gcc vectorize the reduction; an AVX2 clone is
- * picked at load time on CPUs that have it. */
-__attribute__((target_clones("avx2", "default"), optimize("tree-vectorize")))
-int32_t match_dot_i8(const int8_t *a, const int8_t *b, int pdim)
+/* Portable kernel: fixed 64-wide inner blocks let gcc vectorize the reduction. */
+static int32_t dot_i8_generic(const int8_t *a, const int8_t *b, int pdim)
 {
 	int32_t s = 0;
 
@@ -51,6 +50,71 @@ int32_t match_dot_i8(const int8_t *a, const int8_t *b, int pdim)
 		s += t;
 	}
 	return s;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/*
+ * AVX2: |a| (unsigned) times b with a's sign, pairs summed to int16 by
+ * maddubs (at most 2 * 127 * 127, no saturation: quantized values lie in
+ * [-127, 127]), then to int32 by madd; 64 bytes per step, two accumulators.
+ */
+__attribute__((target("avx2"))) static int32_t dot_i8_avx2(const int8_t *a, const int8_t *b,
+							    int pdim)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+	__m128i lo;
+
+	for (int i = 0; i < pdim; i += 64) {
+		__m256i a0 = _mm256_loadu_si256((const __m256i *)(a + i));
+		__m256i b0 = _mm256_loadu_si256((const __m256i *)(b + i));
+		__m256i a1 = _mm256_loadu_si256((const __m256i *)(a + i + 32));
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)(b + i + 32));
+		__m256i p0 = _mm256_maddubs_epi16(_mm256_sign_epi8(a0, a0), _mm256_sign_epi8(b0, a0));
+		__m256i p1 = _mm256_maddubs_epi16(_mm256_sign_epi8(a1, a1), _mm256_sign_epi8(b1, a1));
+
+		acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p0, ones));
+		acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(p1, ones));
+	}
+	acc0 = _mm256_add_epi32(acc0, acc1);
+	lo = _mm_add_epi32(_mm256_castsi256_si128(acc0), _mm256_extracti128_si256(acc0, 1));
+	lo = _mm_add_epi32(lo, _mm_shuffle_epi32(lo, 0x4e));
+	lo = _mm_add_epi32(lo, _mm_shuffle_epi32(lo, 0xb1));
+	return _mm_cvtsi128_si32(lo);
+}
+#endif
+
+typedef int32_t (*dot_fn)(const int8_t *, const int8_t *, int);
+
+static dot_fn dot_pick(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return dot_i8_avx2;
+#endif
+	return dot_i8_generic;
+}
+
+static dot_fn dot_kernel;
+static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
+
+static void dot_init(void)
+{
+	dot_kernel = dot_pick();
+}
+
+int32_t match_dot_i8(const int8_t *a, const int8_t *b, int pdim)
+{
+	pthread_once(&dot_once, dot_init);
+	return dot_kernel(a, b, pdim);
+}
+
+int32_t match_dot_i8_portable(const int8_t *a, const int8_t *b, int pdim)
+{
+	return dot_i8_generic(a, b, pdim);
 }
 
 struct match_pool *match_pool_new(int dim, serr *e)
@@ -78,11 +142,7 @@ static void mcand_free(struct mcand *c)
 {
 	if (!c)
 		return;
-	free(c->q);
-	free(c->scale);
-	free(c->skill_ids);
-	free(c->ratings);
-	free(c);
+	free(c); /* one block: see mcand_build */
 }
 
 void match_pool_free(struct match_pool *p)
@@ -187,36 +247,43 @@ static int intern_zone(struct match_pool *p, const char *z)
 
 static struct mcand *mcand_build(struct match_pool *p, const struct match_candidate_in *in, serr *e)
 {
-	struct mcand *c = calloc(1, sizeof *c);
-	size_t bytes;
+	struct mcand *c = NULL;
+	size_t nvec = MN_COUNT + in->n_positions + in->n_projects + in->n_skills;
+	size_t qbytes, head, total;
 	int v = 0;
 
-	if (!c)
+	/* One block per candidate (the struct, its scales, skill ids, ratings, then
+	 * the 64-byte aligned vectors): the scan misses the cache once per
+	 * candidate instead of once per array. Counts were bounded by the caller. */
+	head = sizeof *c + nvec * sizeof(float) + (in->n_skills + 1) * (sizeof(int) + sizeof(float));
+	head = (head + 63) / 64 * 64;
+	if (size_mul(nvec, (size_t)p->pdim, &qbytes) != 0 || size_add(head, qbytes, &total) != 0)
 		goto oom;
+	if (posix_memalign((void **)&c, 64, total) != 0) {
+		c = NULL;
+		goto oom;
+	}
+	memset(c, 0, head);
+	c->scale = (float *)(c + 1);
+	c->skill_ids = (int *)(c->scale + nvec);
+	c->ratings = (float *)(c->skill_ids + in->n_skills + 1);
+	c->q = (int8_t *)c + head;
 	snprintf(c->id, sizeof c->id, "%s", in->record_id);
 	c->n_pos = (int)in->n_positions;
 	c->n_proj = (int)in->n_projects;
 	c->n_skills = (int)in->n_skills;
-	c->nvec = MN_COUNT + c->n_pos + c->n_proj + c->n_skills;
-	if (size_mul((size_t)c->nvec, (size_t)p->pdim, &bytes) != 0)
-		goto oom;
-	c->q = malloc(bytes);
-	c->scale = calloc((size_t)c->nvec, sizeof *c->scale);
-	c->skill_ids = calloc((size_t)c->n_skills + 1, sizeof *c->skill_ids);
-	c->ratings = calloc((size_t)c->n_skills + 1, sizeof *c->ratings);
-	if (!c->q || !c->scale || !c->skill_ids || !c->ratings)
-		goto oom;
+	c->nvec = (int)nvec;
 	for (int i = 0; i < MN_COUNT; i++, v++)
-		c->scale[v] = match_quantize(in->narrative[i], p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+		c->scale[v] = match_quantize(in->narrative[i], p->dim, p->pdim, c->q + mcand_row(c, v) * p->pdim);
 	for (int i = 0; i < c->n_pos; i++, v++)
 		c->scale[v] = match_quantize(in->positions ? in->positions + (size_t)i * p->dim : NULL,
-					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+					     p->dim, p->pdim, c->q + mcand_row(c, v) * p->pdim);
 	for (int i = 0; i < c->n_proj; i++, v++)
 		c->scale[v] = match_quantize(in->projects ? in->projects + (size_t)i * p->dim : NULL,
-					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+					     p->dim, p->pdim, c->q + mcand_row(c, v) * p->pdim);
 	for (int i = 0; i < c->n_skills; i++, v++) {
 		c->scale[v] = match_quantize(in->skill_vectors ? in->skill_vectors + (size_t)i * p->dim : NULL,
-					     p->dim, p->pdim, c->q + (size_t)v * p->pdim);
+					     p->dim, p->pdim, c->q + mcand_row(c, v) * p->pdim);
 		c->skill_ids[i] = in->skill_names && in->skill_names[i] ? intern_skill(p, in->skill_names[i]) : -2;
 		if (c->skill_ids[i] == -1)
 			goto oom;

@@ -24,6 +24,25 @@ struct mcand {
 	int excluded, verified, highlighted;
 };
 
+/*
+ * Storage row of candidate slot cs (slots: narratives, positions, projects,
+ * skills). The rows the scan reads for every candidate come first and in a
+ * run (experience, domain, personality, positions, projects), then impact
+ * and technical, then skills: one sequential stream per candidate.
+ */
+static inline size_t mcand_row(const struct mcand *c, int cs)
+{
+	int items = c->n_pos + c->n_proj;
+
+	if (cs < MN_IMPACT)
+		return (size_t)cs;
+	if (cs < MN_COUNT)
+		return (size_t)(MN_IMPACT + items + (cs - MN_IMPACT));
+	if (cs < MN_COUNT + items)
+		return (size_t)(cs - (MN_COUNT - MN_IMPACT));
+	return (size_t)cs;
+}
+
 struct match_pool {
 	int dim, pdim;
 	struct mcand **c;
@@ -39,6 +58,9 @@ struct match_pool {
 
 /* Quantize one float vector (NULL or NaN-filled = missing) into q[pdim]; returns the scale. */
 float match_quantize(const float *v, int dim, int pdim, int8_t *q);
+/* int8 dot product over pdim (a multiple of 64) values in [-127, 127]: AVX2
+ * when the CPU has it; the portable kernel gives the same sums (tests). */
 int32_t match_dot_i8(const int8_t *a, const int8_t *b, int pdim);
+int32_t match_dot_i8_portable(const int8_t *a, const int8_t *b, int pdim);
 
 #endif

@@ -22,7 +22,9 @@ struct jprep {
 	int8_t *nq;       /* n_skills * pdim: the job's skill name vectors */
 	float *nscale;
 	size_t n_names;   /* pool skill names when the ranking started */
-	float *name_sim;  /* n_skills * n_names cosines, NAN where a vector is missing */
+	float *name_sim;  /* n_names * n_skills cosines (a row per pool name), NAN where
+			   * a vector is missing */
+	unsigned char *name_hit; /* per pool name: it can match some job skill */
 	double *zone_off; /* per pool zone, NAN unknown */
 	double job_tz;
 	struct idmap rejected;
@@ -60,18 +62,8 @@ static double pool_cos(const void *ctx, int cs, int js)
 		}
 		x->st->dots++;
 	}
-	return (double)match_dot_i8(x->c->q + (size_t)cs * x->p->pdim,
+	return (double)match_dot_i8(x->c->q + mcand_row(x->c, cs) * x->p->pdim,
 				    x->j->q + (size_t)js * x->p->pdim, x->p->pdim) * sc * sj;
-}
-
-static double pool_name_sim(const void *ctx, int i, int j)
-{
-	const struct pctx *x = ctx;
-	int sid = x->c->skill_ids[i];
-
-	if (sid < 0 || (size_t)sid >= x->j->n_names)
-		return NAN;
-	return x->j->name_sim[(size_t)j * x->j->n_names + (size_t)sid];
 }
 
 /* Scores one pooled candidate; nm is scratch for the name matches. */
@@ -84,25 +76,50 @@ static void score_pooled(const struct match_pool *p, const struct jprep *j, cons
 	struct match_core_in in;
 	const struct match_job_in *job = j->job;
 
-	for (size_t k = 0; k < job->n_skills; k++) {
-		nm[k] = -1;
-		if (j->skill_ids[k] < 0)
-			continue;
-		for (int i = 0; i < c->n_skills; i++)
-			if (c->skill_ids[i] == j->skill_ids[k]) {
-				nm[k] = i;
-				break;
+	{
+		/* One pass over the candidate's skills, every job skill at once (the
+		 * table is laid out per pool name): the same rule as match_score_one,
+		 * first exact name, else the first most similar name above the
+		 * threshold. */
+		size_t nk = job->n_skills;
+		float best[MATCH_MAX_JOB_SKILLS];
+		int arg[MATCH_MAX_JOB_SKILLS];
+
+		for (size_t k = 0; k < nk; k++) {
+			nm[k] = -1;
+			arg[k] = -1;
+			best[k] = -2;
+		}
+		for (int i = 0; i < c->n_skills; i++) {
+			int sid = c->skill_ids[i];
+			const float *row;
+
+			/* a name below the threshold for every job skill and equal to
+			 * none can never be the match chosen: skip it */
+			if (sid < 0 || (size_t)sid >= j->n_names || !j->name_hit[sid])
+				continue;
+			row = j->name_sim + (size_t)sid * nk;
+			for (size_t k = 0; k < nk; k++) {
+				if (nm[k] < 0 && sid == j->skill_ids[k])
+					nm[k] = i;
+				if (row[k] > best[k]) { /* false for NAN */
+					best[k] = row[k];
+					arg[k] = i;
+				}
 			}
+		}
+		for (size_t k = 0; k < nk; k++)
+			if (nm[k] < 0 && arg[k] >= 0 && best[k] >= w->skill_sim_threshold)
+				nm[k] = arg[k];
 	}
 	memset(&in, 0, sizeof in);
 	in.cos = pool_cos;
-	in.name_sim = pool_name_sim;
 	in.ctx = &x;
 	in.n_pos = c->n_pos;
 	in.n_proj = c->n_proj;
 	in.n_skills = c->n_skills;
 	in.ratings = c->ratings;
-	in.name_match = nm;
+	in.skill_match = nm;
 	in.job_n_skills = (int)job->n_skills;
 	in.must_have = job->must_have;
 	in.comp_min = c->comp_min;
@@ -190,18 +207,25 @@ static void *names_run(void *arg)
 	const struct match_pool *p = wk->p;
 	struct jprep *j = wk->j;
 
-	for (size_t k = 0; k < j->job->n_skills; k++) {
-		float *row = j->name_sim + k * j->n_names;
-		for (size_t sid = wk->name_from; sid < wk->name_to; sid++) {
-			float sc = p->name_scale[sid];
+	size_t nk = j->job->n_skills;
+
+	for (size_t sid = wk->name_from; sid < wk->name_to; sid++) {
+		float sc = p->name_scale[sid], *row = j->name_sim + sid * nk;
+
+		j->name_hit[sid] = 0;
+		for (size_t k = 0; k < nk; k++) {
+			if (j->skill_ids[k] == (int)sid)
+				j->name_hit[sid] = 1;
 			if (j->nscale[k] <= 0 || sc <= 0) {
-				row[sid] = NAN;
+				row[k] = NAN;
 				continue;
 			}
-			row[sid] = (float)((double)match_dot_i8(j->nq + k * (size_t)p->pdim,
-								 p->name_q + sid * (size_t)p->pdim,
-								 p->pdim) *
-					   j->nscale[k] * sc);
+			row[k] = (float)((double)match_dot_i8(j->nq + k * (size_t)p->pdim,
+							       p->name_q + sid * (size_t)p->pdim,
+							       p->pdim) *
+					 j->nscale[k] * sc);
+			if (row[k] >= wk->w->skill_sim_threshold)
+				j->name_hit[sid] = 1;
 			wk->st.name_dots++;
 		}
 	}
@@ -215,9 +239,27 @@ static void *worker_run(void *arg)
 
 	for (size_t i = wk->from; i < wk->to; i++) {
 		const struct mcand *c = wk->p->c[i];
+
+		/* Prefetch while this candidate is scored: the header of the one
+		 * after next, and the rows every score reads (mcand_row) of the next
+		 * one, whose header came in the previous round. Each candidate is a
+		 * separate block, which the hardware prefetchers do not follow. */
+		if (i + 2 < wk->to) {
+			const char *h = (const char *)wk->p->c[i + 2];
+			for (int l = 0; l < 4; l++)
+				__builtin_prefetch(h + 64 * l);
+		}
+		if (i + 1 < wk->to) {
+			const struct mcand *nx = wk->p->c[i + 1];
+			size_t rows = (size_t)(MN_IMPACT + nx->n_pos + nx->n_proj);
+			size_t bytes = rows * (size_t)wk->p->pdim;
+
+			for (size_t off = 0; off < bytes; off += 64)
+				__builtin_prefetch((const char *)nx->q + off);
+		}
 		score_pooled(wk->p, wk->j, wk->w, c, wk->nm, &wk->st, &r);
 		wk->st.candidates++;
-		if (c->excluded || idmap_get(&wk->j->rejected, c->id) >= 0) {
+		if (c->excluded || (wk->j->rejected.len && idmap_get(&wk->j->rejected, c->id) >= 0)) {
 			heap_push(wk->p, &wk->excl, r.score, (int)i);
 			continue;
 		}
@@ -268,10 +310,12 @@ static int jprep_init(struct jprep *j, const struct match_pool *p, const struct 
 	j->nscale = calloc(job->n_skills + 1, sizeof *j->nscale);
 	if (size_mul(job->n_skills + 1, (size_t)p->pdim, &bytes) == 0)
 		j->nq = malloc(bytes);
-	if (size_mul(job->n_skills * j->n_names + 1, sizeof *j->name_sim, &bytes) == 0)
+	if (size_mul(job->n_skills, j->n_names, &bytes) == 0 &&
+	    size_mul(bytes + 1, sizeof *j->name_sim, &bytes) == 0)
 		j->name_sim = malloc(bytes);
+	j->name_hit = calloc(j->n_names + 1, 1);
 	if (!j->q || !j->scale || !j->skill_ids || !j->zone_off || !j->nscale || !j->nq ||
-	    !j->name_sim)
+	    !j->name_sim || !j->name_hit)
 		return serr_set(e, "job '%s': out of memory preparing the ranking", job->record_id);
 	for (int i = 0; i < MN_COUNT; i++)
 		j->scale[i] = match_quantize(job->narrative[i], p->dim, p->pdim, j->q + (size_t)i * p->pdim);
@@ -318,6 +362,7 @@ static void jprep_free(struct jprep *j)
 	free(j->nq);
 	free(j->nscale);
 	free(j->name_sim);
+	free(j->name_hit);
 	idmap_free(&j->rejected);
 }
 

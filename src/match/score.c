@@ -105,23 +105,9 @@ static void skill_part(const struct match_core_in *in, const struct match_weight
 	}
 	for (int j = 0; j < in->job_n_skills; j++) {
 		double wj = in->must_have && in->must_have[j] ? w->must_have : w->nice_to_have;
-		int js = MJ_SKILL0 + j, m = in->name_match[j];
+		int js = MJ_SKILL0 + j, m = in->skill_match[j];
 		double sim = NAN;
 
-		if (m < 0) {
-			/* no canonical-name match: the skill whose name is most similar,
-			 * above the threshold ("Postgres" for "PostgreSQL") */
-			double best = -2;
-			for (int i = 0; i < in->n_skills; i++) {
-				double c = in->name_sim(in->ctx, i, j);
-				if (!isnan(c) && c > best) {
-					best = c;
-					m = i;
-				}
-			}
-			if (m >= 0 && best < w->skill_sim_threshold)
-				m = -1;
-		}
 		if (m >= 0) {
 			double rt = in->ratings ? in->ratings[m] : NAN;
 			cov += wj * (isnan(rt) ? 0.5 : clip01(rt / 10.0));
@@ -304,6 +290,8 @@ int match_score_one(const struct match_candidate_in *c, const struct match_job_i
 		return serr_set(e, "candidate '%s' has too many skills, positions or projects (limits %d/%d)",
 				c->record_id ? c->record_id : "", MATCH_MAX_CAND_SKILLS, MATCH_MAX_ITEMS);
 	for (size_t j = 0; j < job->n_skills; j++) {
+		double best = -2;
+
 		nm[j] = -1;
 		for (size_t i = 0; i < c->n_skills && job->skill_names && c->skill_names; i++)
 			if (c->skill_names[i] && job->skill_names[j] &&
@@ -311,16 +299,28 @@ int match_score_one(const struct match_candidate_in *c, const struct match_job_i
 				nm[j] = (int)i;
 				break;
 			}
+		if (nm[j] >= 0)
+			continue;
+		/* no canonical-name match: the skill whose name is most similar, above
+		 * the threshold (the pool path, score_pooled, does the same) */
+		for (size_t i = 0; i < c->n_skills; i++) {
+			double v = float_name_sim(&x, (int)i, (int)j);
+			if (!isnan(v) && v > best) {
+				best = v;
+				nm[j] = (int)i;
+			}
+		}
+		if (nm[j] >= 0 && best < w->skill_sim_threshold)
+			nm[j] = -1;
 	}
 	memset(&in, 0, sizeof in);
 	in.cos = float_cos;
-	in.name_sim = float_name_sim;
 	in.ctx = &x;
 	in.n_pos = (int)c->n_positions;
 	in.n_proj = (int)c->n_projects;
 	in.n_skills = (int)c->n_skills;
 	in.ratings = c->skill_ratings;
-	in.name_match = nm;
+	in.skill_match = nm;
 	in.job_n_skills = (int)job->n_skills;
 	in.must_have = job->must_have;
 	in.comp_min = c->comp_min_usd;

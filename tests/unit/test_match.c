@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "match/match.h"
+#include "match/pool_internal.h"
 
 #define DIM 8
 
@@ -583,9 +584,43 @@ static void oversized_input_is_refused_with_a_message(void **state)
 	match_pool_free(p);
 }
 
+/* The dispatched int8 kernel (AVX2 on CPUs that have it) gives exactly the
+ * portable kernel's sums, at the extremes of the quantized range too. */
+static void dot_kernels_agree_at_the_extremes(void **state)
+{
+	enum { PD = 1536 };
+	static int8_t a[PD], b[PD];
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < PD; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			a[i] = (int8_t)((int)(x % 255) - 127);
+			b[i] = (int8_t)((int)((x >> 20) % 255) - 127);
+			if (round == 1) {
+				a[i] = 127;
+				b[i] = -127;
+			} else if (round == 2) {
+				a[i] = -127;
+				b[i] = -127;
+			} else if (round == 3) {
+				a[i] = (int8_t)(i % 2 ? 127 : -127);
+				b[i] = 127;
+			}
+		}
+		assert_int_equal(match_dot_i8(a, b, PD), match_dot_i8_portable(a, b, PD));
+		if (round == 3)
+			assert_int_equal(match_dot_i8(a, a, PD), PD * 127 * 127);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(dot_kernels_agree_at_the_extremes),
 		cmocka_unit_test(missing_everything_is_neutral),
 		cmocka_unit_test(vector_component_renormalizes_over_present_parts),
 		cmocka_unit_test(opposite_vectors_clip_to_zero),
