@@ -13,29 +13,34 @@
 #include "match/match_internal.h"
 #include "match/pool_internal.h"
 
+/* q = v * 127 / max|v_i|; the scale brings q back to the unit vector. One
+ * pass for the norm and the maximum, one multiply per value: this runs for
+ * every vector of every candidate when the pool loads. */
 float match_quantize(const float *v, int dim, int pdim, int8_t *q)
 {
-	double norm = 0, maxabs = 0;
-	float scale;
+	double norm = 0;
+	float maxabs = 0, inv;
 
 	memset(q, 0, (size_t)pdim);
 	if (!v || isnan(v[0]))
 		return 0;
 	for (int i = 0; i < dim; i++) {
+		float a = fabsf(v[i]);
+
 		if (!isfinite(v[i]))
 			return 0;
 		norm += (double)v[i] * v[i];
+		if (a > maxabs)
+			maxabs = a;
 	}
-	if (norm <= 0)
+	if (norm <= 0 || maxabs <= 0)
 		return 0;
-	norm = sqrt(norm);
-	for (int i = 0; i < dim; i++)
-		if (fabs(v[i] / norm) > maxabs)
-			maxabs = fabs(v[i] / norm);
-	scale = (float)(maxabs / 127.0);
-	for (int i = 0; i < dim; i++)
-		q[i] = (int8_t)lrint(v[i] / norm / scale);
-	return scale;
+	inv = 127.0f / maxabs;
+	for (int i = 0; i < dim; i++) {
+		float x = v[i] * inv; /* within [-127, 127]: rounds half away from zero */
+		q[i] = (int8_t)(int)(x + (x >= 0 ? 0.5f : -0.5f));
+	}
+	return (float)((double)maxabs / sqrt(norm) / 127.0);
 }
 
 /* Portable kernel: fixed 64-wide inner blocks let gcc vectorize the reduction. */
