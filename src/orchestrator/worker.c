@@ -2,7 +2,8 @@
  * The worker loop (see worker.h). The main thread listens for
  * notifications, reaps expired leases, writes the heartbeat and handles
  * stop requests; each slot thread claims and executes runs on its own
- * connection; a lease keeper thread renews the leases of running runs.
+ * connection; a lease keeper thread renews the leases of running runs; a
+ * warm-up thread keeps the candidate pool of matchmaking loaded.
  */
 #include "orchestrator/worker.h"
 
@@ -22,6 +23,7 @@
 #include "core/util.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/run.h"
+#include "pipeline/pool_warm.h"
 #include "store/heartbeats.h"
 #include "store/queue.h"
 #include "store/store.h"
@@ -52,6 +54,7 @@ struct worker {
 	struct store st; /* LISTEN, reaper, heartbeat, releases */
 	struct lease_keeper keeper;
 	int keeper_started;
+	struct pool_warm warm; /* loads the candidate pool before a ranking needs it */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned long wake; /* bumped on every notification */
@@ -381,6 +384,7 @@ static int abandon(struct worker *w)
 
 static void worker_free(struct worker *w, int joined)
 {
+	pool_warm_stop(&w->warm);
 	if (w->keeper_started)
 		lease_keeper_stop(&w->keeper);
 	store_close(&w->st);
@@ -405,6 +409,7 @@ int worker_main(const struct config *cfg, const struct worker_opts *o, serr *e)
 	if (!w)
 		return serr_set(e, "out of memory starting the worker");
 	store_init(&w->st);
+	pool_warm_init(&w->warm);
 	if (worker_setup(w, cfg, o, e) < 0) {
 		worker_free(w, 0);
 		return -1;
@@ -416,10 +421,15 @@ int worker_main(const struct config *cfg, const struct worker_opts *o, serr *e)
 	if (lease_keeper_start(&w->keeper, &w->st, w->lease_ms, e) < 0)
 		goto fail;
 	w->keeper_started = 1;
+	/* the first ranking in the process would otherwise pay the full pool load */
+	if (pool_warm_start(&w->warm, cfg, &w->st, w->stop, w->stop_now, e) < 0)
+		goto fail;
 	if (start_slots(w, e) < 0)
 		goto stop_slots;
-	log_info("worker started", "name=%s concurrency=%d poll_ms=%d lease_ms=%d limits=%s", w->name,
-		 w->concurrency, w->poll_ms, w->lease_ms, w->limits.tags_json);
+	log_info("worker started",
+		 "name=%s concurrency=%d poll_ms=%d lease_ms=%d limits=%s pool_refresh_s=%d",
+		 w->name, w->concurrency, w->poll_ms, w->lease_ms, w->limits.tags_json,
+		 cfg->match_pool_refresh_seconds);
 	for (;;) {
 		int64_t now = mono_ms(), wait = MAIN_TICK_MS;
 		int alive, broken;
@@ -482,6 +492,7 @@ join:
 		for (int i = 0; i < w->concurrency; i++)
 			if (w->slots[i].started)
 				pthread_detach(w->slots[i].th);
+		pool_warm_abandon(&w->warm);
 		store_close(&w->st);
 		log_warn("left running steps behind; their runs were released", "threads=%d", left);
 		return rc;

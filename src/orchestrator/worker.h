@@ -3,8 +3,9 @@
  * `concurrency` of them at once, each on its own thread and connection. It
  * wakes on LISTEN/NOTIFY (channel QUEUE_CHANNEL) with polling as fallback,
  * keeps the leases of its runs alive, reaps runs whose lease expired
- * (another worker died) and writes a heartbeat. Any number of workers on
- * any number of machines can share one database.
+ * (another worker died), writes a heartbeat and keeps the candidate pool
+ * of matchmaking loaded (pool_warm.h). Any number of workers on any number
+ * of machines can share one database.
  */
 #ifndef SCOUT_ORCHESTRATOR_WORKER_H
 #define SCOUT_ORCHESTRATOR_WORKER_H
