@@ -3,9 +3,13 @@
  * from the sensor tick that sees Start Matchmaking checked to the end of
  * matchmaking_with_feedback_job (feedback, re-vectorize, score, ATS
  * upload), over a pool of normalized candidates with vectors and 1 s of
- * simulated latency on every LLM request. Reported as a ratio of the 15 s
- * goal, with each step's time from the run's events, and the pool-load
- * time apart: a full load (first in the process) and a cached refresh.
+ * simulated latency on every LLM request. Timed twice, each step's time
+ * from the run's events: cold, the first check in a process that has no
+ * pool (the ranking loads it in full), and warm, in a long-lived worker
+ * whose warm-up (pool_warm_once, as the worker's thread does it) loaded
+ * the pool before the box was checked. The warm figure is the one reported
+ * as a ratio of the 15 s goal. The pool-load times come apart: a full load
+ * (first in the process) and a cached refresh.
  *
  * Setup (not timed): a small generated base is run through the candidate
  * and job pipelines against the simulator without latency; the pool is
@@ -31,6 +35,7 @@
 #include "orchestrator/run.h"
 #include "orchestrator/sensor.h"
 #include "pipeline/match_pool.h"
+#include "pipeline/pool_warm.h"
 #include "sim/generate.h"
 #include "sim/sim.h"
 #include "store/normalized.h"
@@ -452,6 +457,25 @@ static int run_status(struct bench *b, const char *run_id, char *out, size_t n, 
 	return 0;
 }
 
+/*
+ * What a worker does at start (see pool_warm.h), outside the timed run: a
+ * new process, so the pool comes from scratch.
+ */
+static int warm_like_a_worker(struct bench *b, serr *e)
+{
+	struct pool_refresh st;
+	int skipped = 0;
+
+	pool_cache_drop();
+	if (pool_warm_once(&b->st, &b->cfg, &st, &skipped, e) < 0)
+		return -1;
+	if (skipped)
+		return serr_set(e, "the worker's warm-up found no candidate to load");
+	printf("worker warm-up (not timed): %lld ms, %zu candidates, full %d\n", (long long)st.ms,
+	       st.pool_size, st.full);
+	return 0;
+}
+
 /* Full (first in the process) and cached pool loads, outside the timed run. */
 static int measure_pool(struct bench *b, serr *e)
 {
@@ -473,7 +497,7 @@ static int measure_pool(struct bench *b, serr *e)
 }
 
 /* The timed part: the tick that sees the box, then every run it queued, here. */
-static int timed_loop(struct bench *b, const char *label, serr *e)
+static int timed_loop(struct bench *b, const char *label, double *total_ms, serr *e)
 {
 	struct sensor_tick_outcome o;
 	char status[32] = "", run_id[64] = "";
@@ -502,10 +526,10 @@ static int timed_loop(struct bench *b, const char *label, serr *e)
 	if (run_status(b, run_id, status, sizeof(status), e) < 0)
 		goto out;
 	total = (double)(t1 - t0);
+	*total_ms = total;
 	printf("%s: pool %d candidates, %d dimensions, llm latency %d ms, run %s\n", label,
 	       b->pool, b->dims, LATENCY_MS, status);
-	printf("tick to ATS upload: %.1f s, goal 15 s: ratio %.2f (goal <= 1.00)\n", total / 1000.0,
-	       total / GOAL_MS);
+	printf("tick to ATS upload: %.1f s\n", total / 1000.0);
 	printf("  sensor tick          %8lld ms\n", (long long)(t_tick - t0));
 	if (print_steps(b, run_id, total, e) < 0)
 		goto out;
@@ -583,6 +607,7 @@ int main(int argc, char **argv)
 {
 	struct bench b;
 	int pool = 10000, dims = 0, rc = 1;
+	double cold_ms = 0, warm_ms = 0;
 	int64_t t0;
 	serr e;
 
@@ -607,13 +632,20 @@ int main(int argc, char **argv)
 
 	/*
 	 * The LLM answers in 1 s from now on. The first check finds no pool in
-	 * the process (a worker's first run); the second, with another
-	 * must-have, finds it cached (every later run of a long-lived worker).
+	 * the process (cold: what a worker paid before it warmed the pool);
+	 * the second, with another must-have, comes to a worker whose warm-up
+	 * loaded the pool when it started (every worker now).
 	 */
 	if (set_latency(&b, LATENCY_MS, &e) < 0 || check_the_box(&b, 0, &e) < 0 ||
-	    timed_loop(&b, "first check in the process", &e) < 0 || check_the_box(&b, 1, &e) < 0 ||
-	    timed_loop(&b, "second check, pool cached", &e) < 0 || measure_pool(&b, &e) < 0)
+	    timed_loop(&b, "cold: first check in a process without the pool", &cold_ms, &e) < 0 ||
+	    warm_like_a_worker(&b, &e) < 0 || check_the_box(&b, 1, &e) < 0 ||
+	    timed_loop(&b, "warm: check in a worker that warmed the pool", &warm_ms, &e) < 0 ||
+	    measure_pool(&b, &e) < 0)
 		goto fail;
+	printf("tick to ATS upload, warm worker: %.1f s, goal 15 s: ratio %.2f (goal <= 1.00)\n",
+	       warm_ms / 1000.0, warm_ms / GOAL_MS);
+	printf("tick to ATS upload, cold (first pool load in the process): %.1f s, ratio %.2f\n",
+	       cold_ms / 1000.0, cold_ms / GOAL_MS);
 	rc = 0;
 	goto out;
 fail:
