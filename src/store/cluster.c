@@ -643,23 +643,53 @@ static int pid_is_zombie(pid_t pid)
 	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
-/* 0 only when postmaster.pid names a process that no longer runs. */
-static int pidfile_alive(const char *path)
+/* The pid on the first line of a lock file; 0 when missing or unreadable. */
+static pid_t lockfile_pid(const char *path)
 {
 	char line[32] = "";
 	int64_t pid = 0;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
-		return 1;
+		return 0;
 	if (fgets(line, sizeof(line), f))
 		line[strcspn(line, "\n")] = '\0';
 	fclose(f);
-	if (parse_i64(line, 1, INT32_MAX, &pid) < 0)
+	return parse_i64(line, 1, INT32_MAX, &pid) < 0 ? 0 : (pid_t)pid;
+}
+
+/* 0 only when postmaster.pid names a process that no longer runs. */
+static int pidfile_alive(const char *path)
+{
+	pid_t pid = lockfile_pid(path);
+
+	if (pid == 0)
 		return 1;
-	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
-	return !pid_is_zombie((pid_t)pid);
+	return !pid_is_zombie(pid);
+}
+
+/*
+ * A server killed a moment ago stops answering before its process is gone:
+ * starting then fails on its lock file. Called when the server does not
+ * answer; waits up to 5 s for the postmaster.pid process to end (or become a
+ * zombie). A process still there after that is left to pg_ctl's own checks.
+ */
+static void dying_server_wait(const char *data_dir)
+{
+	char path[PATH_MAX];
+	int64_t deadline = mono_ms() + 5000;
+	pid_t pid;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/postmaster.pid", data_dir) >= sizeof(path) ||
+	    (pid = lockfile_pid(path)) == 0)
+		return;
+	while (pidfile_alive(path) && mono_ms() < deadline)
+		sleep_ms(50);
+	if (pidfile_alive(path))
+		log_warn("a process still holds the cluster's lock file", "pid=%ld file=%s",
+			 (long)pid, path);
 }
 
 /*
@@ -670,24 +700,17 @@ static int pidfile_alive(const char *path)
  */
 static int stale_lock_clear(const char *dir, const char *name, serr *e)
 {
-	char path[PATH_MAX], aside[PATH_MAX + 8], line[32] = "";
-	int64_t pid = 0;
-	FILE *f;
+	char path[PATH_MAX], aside[PATH_MAX + 8];
+	pid_t pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return serr_set(e, "path of '%s' too long", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f))
-		line[strcspn(line, "\n")] = '\0';
-	fclose(f);
-	if (parse_i64(line, 1, INT32_MAX, &pid) < 0 || !pid_is_zombie((pid_t)pid))
+	if ((pid = lockfile_pid(path)) == 0 || !pid_is_zombie(pid))
 		return 0;
 	snprintf(aside, sizeof(aside), "%s.stale", path);
 	if (rename(path, aside) < 0)
 		return serr_set(e, "cannot set aside the stale '%s': %s", path, strerror(errno));
-	log_warn("set aside the lock file of a killed server", "pid=%lld file=%s", (long long)pid,
+	log_warn("set aside the lock file of a killed server", "pid=%ld file=%s", (long)pid,
 		 aside);
 	return 0;
 }
@@ -736,6 +759,7 @@ static int start_locked(const struct layout *l, serr *e)
 		if (initdb_run(l, bindir.data, &u, fast, e) < 0)
 			goto out;
 	}
+	dying_server_wait(l->data.data);
 	if (settings_write(l, &u, fast, e) < 0 ||
 	    stale_lock_clear(l->data.data, "postmaster.pid", e) < 0 ||
 	    stale_lock_clear(l->sock.data, SOCKET_FILE_NAME ".lock", e) < 0)
