@@ -14,9 +14,12 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "orchestrator/lease.h"
 
-/* Candidates read per round of statements: bounds the memory of one result. */
+/* Candidates read per round of statements: bounds the memory of one result.
+ * Tests lower it (pool_cache_chunk_set) to exercise many rounds. */
 #define CHUNK 256
+static size_t chunk_size = CHUNK;
 /* Vectors of one candidate beyond this are left out (with a warning). */
 #define CANDIDATE_VECTORS_MAX 1000
 #define RECORD_ID_MAX 31
@@ -293,24 +296,31 @@ static int remove_missing(struct match_pool *p, const char *const *ids, size_t n
 	return 0;
 }
 
-static int load_chunk(struct store *s, struct match_pool *p, const char *model, int dim,
-		      const char *const *ids, size_t n, struct cand_scratch *sc, size_t *loaded,
-		      size_t *removed, serr *e)
+/* The three results one chunk of candidates is built from. */
+struct chunk_rows {
+	PGresult *cr, *sr, *vr;
+};
+
+static void chunk_rows_clear(struct chunk_rows *r)
 {
-	PGresult *cr = NULL, *sr = NULL, *vr = NULL;
+	PQclear(r->cr);
+	PQclear(r->sr);
+	PQclear(r->vr);
+	memset(r, 0, sizeof(*r));
+}
+
+static int fetch_chunk(struct store *s, const char *model, int dim, const char *const *ids,
+		       size_t n, struct chunk_rows *out, serr *e)
+{
 	struct buf arr;
 	char dims[16];
-	int rc = -1, jb = 0, jc = 0;
-	size_t nfl;
+	int rc = -1;
 
+	memset(out, 0, sizeof(*out));
 	buf_init(&arr, 0);
 	snprintf(dims, sizeof(dims), "%d", dim);
 	if (store_text_array(&arr, ids, n) < 0) {
 		serr_set(e, "out of memory listing candidates to load");
-		goto out;
-	}
-	if (size_mul((size_t)MN_COUNT, (size_t)dim, &nfl) < 0 || fvec_reserve(&sc->narr, nfl) < 0) {
-		serr_set(e, "out of memory loading candidates");
 		goto out;
 	}
 	{
@@ -322,19 +332,37 @@ static int load_chunk(struct store *s, struct match_pool *p, const char *model, 
 			       "comp_max_annual_usd, timezone, is_excluded, verified, highlighted "
 			       "FROM normalized_candidates WHERE record_id = ANY($1::text[]) "
 			       "ORDER BY record_id COLLATE \"C\"",
-			       1, pa, &cr, e) < 0 ||
+			       1, pa, &out->cr, e) < 0 ||
 		    store_exec(s, "load candidate skills for matching",
 			       "SELECT record_id, canonical, rating FROM candidate_skills "
 			       "WHERE record_id = ANY($1::text[]) "
 			       "ORDER BY record_id COLLATE \"C\", position",
-			       1, pa, &sr, e) < 0 ||
+			       1, pa, &out->sr, e) < 0 ||
 		    exec_binary(s, "load candidate vectors for matching",
 				"SELECT record_id, kind, vector FROM candidate_vectors "
 				"WHERE record_id = ANY($1::text[]) AND model = $2 "
 				"AND dimensions = $3::int ORDER BY record_id COLLATE \"C\", kind",
-				3, pv, &vr, e) < 0)
+				3, pv, &out->vr, e) < 0)
 			goto out;
 	}
+	rc = 0;
+out:
+	if (rc < 0)
+		chunk_rows_clear(out);
+	buf_free(&arr);
+	return rc;
+}
+
+static int apply_chunk(struct match_pool *p, int dim, const char *const *ids, size_t n,
+		       const struct chunk_rows *rows, struct cand_scratch *sc, size_t *loaded,
+		       size_t *removed, serr *e)
+{
+	const PGresult *cr = rows->cr;
+	int jb = 0, jc = 0;
+	size_t nfl;
+
+	if (size_mul((size_t)MN_COUNT, (size_t)dim, &nfl) < 0 || fvec_reserve(&sc->narr, nfl) < 0)
+		return serr_set(e, "out of memory loading candidates");
 	for (int i = 0; i < PQntuples(cr); i++) {
 		struct match_candidate_in c;
 		const char *id = PQgetvalue(cr, i, 0);
@@ -353,27 +381,101 @@ static int load_chunk(struct store *s, struct match_pool *p, const char *model, 
 		c.excluded = is_true(cr, i, 5);
 		c.verified = is_true(cr, i, 6);
 		c.highlighted = is_true(cr, i, 7);
-		if (take_skills(sr, &jb, id, dim, sc, &c, e) < 0 ||
-		    take_vectors(vr, &jc, id, dim, sc, &c, e) < 0)
-			goto out;
+		if (take_skills(rows->sr, &jb, id, dim, sc, &c, e) < 0 ||
+		    take_vectors(rows->vr, &jc, id, dim, sc, &c, e) < 0)
+			return -1;
 		if (c.n_positions)
 			c.positions = sc->pos.v;
 		if (c.n_projects)
 			c.projects = sc->proj.v;
-		if (match_pool_upsert(p, &c, e) < 0) {
-			serr_wrap(e, "candidate '%s'", id);
-			goto out;
-		}
+		if (match_pool_upsert(p, &c, e) < 0)
+			return serr_wrap(e, "candidate '%s'", id);
 		(*loaded)++;
 	}
-	if (remove_missing(p, ids, n, cr, removed, e) < 0)
-		goto out;
+	return remove_missing(p, ids, n, cr, removed, e);
+}
+
+/* A second connection fetching one chunk while the first fetches another:
+ * turning vectors into their wire form is the server's main cost, and two
+ * backends do it on two cores. */
+struct side_fetch {
+	struct store *s;
+	const char *model;
+	int dim;
+	const char *const *ids;
+	size_t n;
+	struct chunk_rows rows;
+	int rc;
+	serr e;
+};
+
+static void *side_fetch_run(void *arg)
+{
+	struct side_fetch *f = arg;
+
+	f->rc = fetch_chunk(f->s, f->model, f->dim, f->ids, f->n, &f->rows, &f->e);
+	return NULL;
+}
+
+/* Read ids into p chunk by chunk; with side (a second connection on the same
+ * snapshot, may be NULL) two chunks are fetched at a time. */
+static int load_candidates(struct store *s, struct store *side, struct match_pool *p,
+			   const char *model, int dim, const char *const *ids, size_t n,
+			   size_t *loaded, size_t *removed, serr *e)
+{
+	struct cand_scratch sc;
+	struct chunk_rows a, b;
+	int rc = -1;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	*loaded = 0;
+	*removed = 0;
+	if (dim <= 0)
+		return serr_set(e, "cannot load candidates: %d embedding dimensions", dim);
+	for (size_t i = 0; i < n;) {
+		size_t cs = chunk_size, m = n - i < cs ? n - i : cs, i2 = i + m;
+		size_t m2 = side && i2 < n ? (n - i2 < cs ? n - i2 : cs) : 0;
+		struct side_fetch f;
+		pthread_t t;
+		int started = 0;
+
+		memset(&f, 0, sizeof(f));
+		f.s = side;
+		f.model = model;
+		f.dim = dim;
+		f.ids = ids + i2;
+		f.n = m2;
+		if (m2)
+			started = pthread_create(&t, NULL, side_fetch_run, &f) == 0;
+		if (m2 && !started)
+			f.rc = fetch_chunk(s, model, dim, ids + i2, m2, &f.rows, &f.e);
+		if (fetch_chunk(s, model, dim, ids + i, m, &a, e) < 0) {
+			if (started)
+				pthread_join(t, NULL);
+			chunk_rows_clear(&f.rows);
+			goto out;
+		}
+		if (started)
+			pthread_join(t, NULL);
+		b = f.rows;
+		if (m2 && f.rc < 0) {
+			*e = f.e;
+			goto out;
+		}
+		if (apply_chunk(p, dim, ids + i, m, &a, &sc, loaded, removed, e) < 0 ||
+		    (m2 && apply_chunk(p, dim, ids + i2, m2, &b, &sc, loaded, removed, e) < 0))
+			goto out;
+		chunk_rows_clear(&a);
+		chunk_rows_clear(&b);
+		i = i2 + m2;
+	}
 	rc = 0;
 out:
-	PQclear(cr);
-	PQclear(sr);
-	PQclear(vr);
-	buf_free(&arr);
+	chunk_rows_clear(&a);
+	chunk_rows_clear(&b);
+	cand_scratch_free(&sc);
 	return rc;
 }
 
@@ -381,24 +483,49 @@ int pool_load_candidates(struct store *s, struct match_pool *p, const char *mode
 			 int dimensions, const char *const *ids, size_t n, size_t *loaded,
 			 size_t *removed, serr *e)
 {
-	struct cand_scratch sc;
-	int rc = -1;
+	return load_candidates(s, NULL, p, model, dimensions, ids, n, loaded, removed, e);
+}
 
-	memset(&sc, 0, sizeof(sc));
-	*loaded = 0;
-	*removed = 0;
-	if (dimensions <= 0)
-		return serr_set(e, "cannot load candidates: %d embedding dimensions", dimensions);
-	for (size_t i = 0; i < n; i += CHUNK) {
-		size_t m = n - i < CHUNK ? n - i : CHUNK;
+/*
+ * A second read-only connection on the snapshot of s's open transaction, for
+ * a full load; 0 and *side closed when it cannot be had (the load then runs
+ * on s alone, which is correct, only slower).
+ */
+static int open_side(struct store *s, struct store *side)
+{
+	PGresult *r = NULL;
+	struct buf sql;
+	const char *id;
+	serr e = { "" };
+	int ok = 0;
 
-		if (load_chunk(s, p, model, dimensions, ids + i, m, &sc, loaded, removed, e) < 0)
-			goto out;
+	buf_init(&sql, 256);
+	store_init(side);
+	if (store_exec(s, "export the pool snapshot", "SELECT pg_export_snapshot()", 0, NULL,
+		       &r, &e) < 0)
+		goto out;
+	id = PQgetvalue(r, 0, 0);
+	/* the id goes into SQL text (SET TRANSACTION SNAPSHOT takes no parameter):
+	 * only the server's hex-and-dash form is accepted */
+	if (!*id || strlen(id) > 64 || strspn(id, "0123456789ABCDEFabcdef-") != strlen(id)) {
+		serr_set(&e, "unexpected snapshot id");
+		goto out;
 	}
-	rc = 0;
+	if (lease_open_store_like(side, s, &e) < 0 ||
+	    store_exec(side, "begin the second pool connection",
+		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, &e) < 0 ||
+	    buf_printf(&sql, "SET TRANSACTION SNAPSHOT '%s'", id) < 0 ||
+	    store_exec(side, "share the pool snapshot", buf_cstr(&sql), 0, NULL, NULL, &e) < 0)
+		goto out;
+	ok = 1;
 out:
-	cand_scratch_free(&sc);
-	return rc;
+	if (!ok) {
+		log_debug("candidate pool loads on one connection", "reason=\"%s\"", e.msg);
+		store_close(side);
+	}
+	PQclear(r);
+	buf_free(&sql);
+	return ok;
 }
 
 /*
@@ -550,9 +677,18 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 	}
 	st->full = full;
 	st->changed = full ? 0 : n;
-	if (pool_load_candidates(s, cache.pool, model, dim, ids, n, &st->loaded, &st->removed,
-				 e) < 0)
-		goto out;
+	{
+		struct store side;
+		int have_side = full && own_tx && n > 2 * chunk_size && open_side(s, &side);
+		int lrc = load_candidates(s, have_side ? &side : NULL, cache.pool, model, dim, ids,
+					  n, &st->loaded, &st->removed, e);
+
+		if (have_side)
+			store_close(&side);
+		if (lrc < 0)
+			goto out;
+		st->connections = have_side ? 2 : 1;
+	}
 	if (own_tx && store_commit(s, e) < 0)
 		goto out;
 	own_tx = 0;
@@ -600,6 +736,13 @@ int pool_cache_acquire(struct store *s, const char *model, int dimensions,
 
 void pool_cache_release(void)
 {
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void pool_cache_chunk_set(size_t n)
+{
+	pthread_mutex_lock(&cache.mu);
+	chunk_size = n ? n : CHUNK;
 	pthread_mutex_unlock(&cache.mu);
 }
 

@@ -8,7 +8,8 @@
  * stamped by transactions the snapshot of the previous load did not see are
  * read again (see db/migrations/0010_matches.sql); a candidate gone from
  * normalized_candidates leaves the pool. Reads go by chunks of record ids,
- * three statements a chunk, vectors in binary form.
+ * three statements a chunk, vectors in binary form; a full load fetches two
+ * chunks at a time over a second connection that shares the snapshot.
  */
 #ifndef SCOUT_PIPELINE_MATCH_POOL_H
 #define SCOUT_PIPELINE_MATCH_POOL_H
@@ -27,6 +28,8 @@ struct pool_refresh {
 	size_t loaded;	  /* candidates read from PostgreSQL */
 	size_t removed;	  /* candidates dropped from the pool */
 	size_t names;	  /* skill name vectors read */
+	int connections;  /* database connections the load used (2: a full load
+			   * fetching two chunks at a time on one snapshot) */
 	size_t pool_size; /* candidates in the pool afterwards */
 	int64_t ms;	  /* time the refresh took */
 };
@@ -42,6 +45,8 @@ int pool_cache_acquire(struct store *s, const char *model, int dimensions,
 void pool_cache_release(void);
 /* Forget the cached pool: the next acquire loads it in full. */
 void pool_cache_drop(void);
+/* Candidates per round of statements (0: the default, 256); tests lower it. */
+void pool_cache_chunk_set(size_t n);
 
 /*
  * Read the named candidates into p (upserted; ids no longer normalized are

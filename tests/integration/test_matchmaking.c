@@ -446,6 +446,18 @@ static void refresh_reads_only_changed_candidates_and_agrees_with_a_full_load(vo
 	pool_cache_drop();
 	score(f, &m);
 	assert_int_equal(m.refresh.full, 1);
+	assert_int_equal(m.refresh.connections, 1);
+	assert_int_equal(m.refresh.loaded, CANDIDATES - 1);
+	same_ranking(f, full_run, m.match_run_id);
+
+	/* and so does one loaded in small chunks, two at a time over a second
+	 * connection sharing the snapshot (an odd count: the last round has one) */
+	pool_cache_chunk_set(4);
+	pool_cache_drop();
+	score(f, &m);
+	pool_cache_chunk_set(0);
+	assert_int_equal(m.refresh.full, 1);
+	assert_int_equal(m.refresh.connections, 2);
 	assert_int_equal(m.refresh.loaded, CANDIDATES - 1);
 	same_ranking(f, full_run, m.match_run_id);
 }
