@@ -4,7 +4,6 @@
  */
 #include "pipeline/match_pool.h"
 
-#include <arpa/inet.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "orchestrator/lease.h"
+#include "pipeline/match_rows.h"
 
 /* Candidates read per round of statements: bounds the memory of one result.
  * Tests lower it (pool_cache_chunk_set) to exercise many rounds. */
@@ -23,7 +23,6 @@ static size_t chunk_size = CHUNK;
 /* Vectors of one candidate beyond this are left out (with a warning). */
 #define CANDIDATE_VECTORS_MAX 1000
 #define RECORD_ID_MAX 31
-#define FLOAT4OID 700
 
 /* Growable float scratch space reused across candidates. */
 struct fvec {
@@ -55,87 +54,6 @@ static void fvec_free(struct fvec *f)
 	free(f->v);
 	f->v = NULL;
 	f->cap = 0;
-}
-
-static uint32_t be32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
-
-/* A real[] in PostgreSQL's binary array format into out[dim]. */
-static int real_array_parse(const char *v, int len, int dim, float *out)
-{
-	const char *p;
-
-	if (len < 20 || be32(v) != 1 || be32(v + 8) != FLOAT4OID || (int)be32(v + 12) != dim)
-		return -1;
-	if ((size_t)len != 20 + (size_t)dim * 8)
-		return -1;
-	p = v + 20;
-	for (int i = 0; i < dim; i++, p += 8) {
-		uint32_t bits;
-
-		if (be32(p) != 4)
-			return -1; /* NULL element or not a float4 */
-		bits = be32(p + 4);
-		memcpy(&out[i], &bits, 4);
-	}
-	return 0;
-}
-
-/* PQexecParams with binary results (vectors), errors as store_exec words them. */
-static int exec_binary(struct store *s, const char *what, const char *sql, int n,
-		       const char *const *params, PGresult **out, serr *e)
-{
-	PGresult *r;
-	char msg[512];
-	size_t len;
-
-	*out = NULL;
-	if (!s->conn)
-		return serr_set(e, "cannot %s: not connected to the database", what);
-	r = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 1);
-	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(msg, sizeof(msg), "%s",
-			 r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
-		len = strlen(msg);
-		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-			msg[--len] = '\0';
-		PQclear(r);
-		return serr_set(e, "cannot %s: %s", what, msg);
-	}
-	*out = r;
-	return 0;
-}
-
-static double num_or_nan(const PGresult *r, int row, int col)
-{
-	double d;
-
-	if (PQgetisnull(r, row, col) || parse_double(PQgetvalue(r, row, col), &d) < 0)
-		return NAN;
-	return d;
-}
-
-static int is_true(const PGresult *r, int row, int col)
-{
-	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
-}
-
-static const char *const narrative_kinds[MN_COUNT] = {
-	"narrative_experience", "narrative_domain", "narrative_personality", "narrative_impact",
-	"narrative_technical"
-};
-
-static int narrative_index(const char *kind)
-{
-	for (int i = 0; i < MN_COUNT; i++)
-		if (strcmp(kind, narrative_kinds[i]) == 0)
-			return i;
-	return -1;
 }
 
 /* What one candidate is built from while its chunk is read. */
@@ -179,7 +97,7 @@ static int rows_add(struct fvec *f, size_t *nrows, int dim, const char *v, int l
 
 	if (size_mul(*nrows + 1, (size_t)dim, &need) < 0 || fvec_reserve(f, need) < 0)
 		return -2;
-	if (real_array_parse(v, len, dim, f->v + *nrows * (size_t)dim) < 0)
+	if (match_real_array_parse(v, len, dim, f->v + *nrows * (size_t)dim) < 0)
 		return -1;
 	(*nrows)++;
 	return 0;
@@ -204,8 +122,8 @@ static int take_vectors(const PGresult *vr, int *jc, const char *id, int dim,
 			continue;
 		}
 		rc = 0;
-		if ((k = narrative_index(kind)) >= 0) {
-			rc = real_array_parse(v, len, dim, sc->narr.v + (size_t)k * (size_t)dim);
+		if ((k = match_narrative_index(kind)) >= 0) {
+			rc = match_real_array_parse(v, len, dim, sc->narr.v + (size_t)k * (size_t)dim);
 			if (rc == 0)
 				c->narrative[k] = sc->narr.v + (size_t)k * (size_t)dim;
 		} else if (str_starts_with(kind, "position:")) {
@@ -215,7 +133,7 @@ static int take_vectors(const PGresult *vr, int *jc, const char *id, int dim,
 		} else if (str_starts_with(kind, "skill:")) {
 			for (size_t i = 0; i < c->n_skills; i++)
 				if (strcmp(c->skill_names[i], kind + 6) == 0) {
-					rc = real_array_parse(v, len, dim,
+					rc = match_real_array_parse(v, len, dim,
 							      sc->skv.v + i * (size_t)dim);
 					break;
 				}
@@ -338,7 +256,7 @@ static int fetch_chunk(struct store *s, const char *model, int dim, const char *
 			       "WHERE record_id = ANY($1::text[]) "
 			       "ORDER BY record_id COLLATE \"C\", position",
 			       1, pa, &out->sr, e) < 0 ||
-		    exec_binary(s, "load candidate vectors for matching",
+		    match_exec_binary(s, "load candidate vectors for matching",
 				"SELECT record_id, kind, vector FROM candidate_vectors "
 				"WHERE record_id = ANY($1::text[]) AND model = $2 "
 				"AND dimensions = $3::int ORDER BY record_id COLLATE \"C\", kind",
@@ -374,13 +292,13 @@ static int apply_chunk(struct match_pool *p, int dim, const char *const *ids, si
 				 id);
 			continue;
 		}
-		c.years_experience = num_or_nan(cr, i, 1);
-		c.comp_min_usd = num_or_nan(cr, i, 2);
-		c.comp_max_usd = num_or_nan(cr, i, 3);
+		c.years_experience = match_num_or_nan(cr, i, 1);
+		c.comp_min_usd = match_num_or_nan(cr, i, 2);
+		c.comp_max_usd = match_num_or_nan(cr, i, 3);
 		c.timezone = PQgetisnull(cr, i, 4) ? NULL : PQgetvalue(cr, i, 4);
-		c.excluded = is_true(cr, i, 5);
-		c.verified = is_true(cr, i, 6);
-		c.highlighted = is_true(cr, i, 7);
+		c.excluded = match_is_true(cr, i, 5);
+		c.verified = match_is_true(cr, i, 6);
+		c.highlighted = match_is_true(cr, i, 7);
 		if (take_skills(rows->sr, &jb, id, dim, sc, &c, e) < 0 ||
 		    take_vectors(rows->vr, &jc, id, dim, sc, &c, e) < 0)
 			return -1;
@@ -546,7 +464,7 @@ static int load_name_vectors(struct store *s, struct match_pool *p, const char *
 	{
 		const char *pv[] = { model, dims, snap };
 
-		if (exec_binary(s, "load skill name vectors",
+		if (match_exec_binary(s, "load skill name vectors",
 				snap ? "SELECT canonical, vector FROM skill_name_vectors "
 				       "WHERE model = $1 AND dimensions = $2::int "
 				       "AND xid >= pg_snapshot_xmin($3::pg_snapshot) "
@@ -565,7 +483,7 @@ static int load_name_vectors(struct store *s, struct match_pool *p, const char *
 			continue;
 		memcpy(name, PQgetvalue(r, i, 0), (size_t)len);
 		name[len] = '\0';
-		if (real_array_parse(PQgetvalue(r, i, 1), PQgetlength(r, i, 1), dim,
+		if (match_real_array_parse(PQgetvalue(r, i, 1), PQgetlength(r, i, 1), dim,
 				     scratch->v) < 0) {
 			serr_set(e, "cannot load the name vector of skill '%s': not a real[] of %d "
 				    "values without NULLs", name, dim);
@@ -754,215 +672,4 @@ void pool_cache_drop(void)
 	free(cache.snap);
 	cache.snap = NULL;
 	pthread_mutex_unlock(&cache.mu);
-}
-
-void job_match_input_init(struct job_match_input *j)
-{
-	memset(j, 0, sizeof(*j));
-}
-
-static void free_strs(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void job_match_input_free(struct job_match_input *j)
-{
-	if (!j)
-		return;
-	free(j->record_id);
-	free(j->timezone);
-	free(j->work_setup);
-	free_strs(j->skill_names, j->in.n_skills);
-	free(j->must_have);
-	free(j->skill_vectors);
-	free(j->skill_name_vectors);
-	free(j->narratives);
-	free_strs(j->rejected, j->n_rejected);
-	job_match_input_init(j);
-}
-
-static char *dup_or_null(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
-}
-
-static int job_skills_take(const PGresult *r, int dim, struct job_match_input *j, serr *e)
-{
-	size_t n = (size_t)PQntuples(r), bytes, floats;
-
-	if (size_mul(n + 1, sizeof(char *), &bytes) < 0 || !(j->skill_names = calloc(n + 1, sizeof(char *))) ||
-	    !(j->must_have = calloc(n + 1, sizeof(int))) ||
-	    size_mul(n + 1, (size_t)dim, &floats) < 0 || size_mul(floats, sizeof(float), &bytes) < 0 ||
-	    !(j->skill_vectors = malloc(bytes)))
-		return serr_set(e, "out of memory loading the skills of job '%s'", j->record_id);
-	if (!(j->skill_name_vectors = malloc(bytes)))
-		return serr_set(e, "out of memory loading the skills of job '%s'", j->record_id);
-	for (size_t i = 0; i < n * (size_t)dim; i++)
-		j->skill_vectors[i] = j->skill_name_vectors[i] = NAN;
-	for (size_t i = 0; i < n; i++) {
-		if (!(j->skill_names[i] = xstrdup(PQgetvalue(r, (int)i, 0))))
-			return serr_set(e, "out of memory loading the skills of job '%s'",
-					j->record_id);
-		j->in.n_skills = i + 1;
-		j->must_have[i] = is_true(r, (int)i, 1);
-	}
-	return 0;
-}
-
-static int job_vectors_take(const PGresult *r, int dim, struct job_match_input *j, serr *e)
-{
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *kind = PQgetvalue(r, i, 0), *v = PQgetvalue(r, i, 1);
-		int len = PQgetlength(r, i, 1), k = narrative_index(kind), rc = 0;
-		float *dst = NULL;
-
-		if (k >= 0)
-			dst = j->narratives + (size_t)k * (size_t)dim;
-		else if (strcmp(kind, "narrative_role") == 0)
-			dst = j->narratives + (size_t)MN_COUNT * (size_t)dim;
-		else if (str_starts_with(kind, "requirement:"))
-			for (size_t s = 0; s < j->in.n_skills; s++)
-				if (strcmp(j->skill_names[s], kind + 12) == 0)
-					dst = j->skill_vectors + s * (size_t)dim;
-		if (!dst)
-			continue;
-		rc = real_array_parse(v, len, dim, dst);
-		if (rc < 0)
-			return serr_set(e, "cannot load vector '%s' of job '%s': not a real[] of %d "
-					   "values without NULLs; re-run job_pipeline_job for it",
-					kind, j->record_id, dim);
-		if (k >= 0)
-			j->in.narrative[k] = dst;
-		else if (dst == j->narratives + (size_t)MN_COUNT * (size_t)dim)
-			j->in.role = dst;
-		j->n_vectors++;
-	}
-	return 0;
-}
-
-static int job_names_take(const PGresult *r, int dim, struct job_match_input *j, serr *e)
-{
-	for (int i = 0; i < PQntuples(r); i++)
-		for (size_t k = 0; k < j->in.n_skills; k++)
-			if (strcmp(j->skill_names[k], PQgetvalue(r, i, 0)) == 0 &&
-			    real_array_parse(PQgetvalue(r, i, 1), PQgetlength(r, i, 1), dim,
-					     j->skill_name_vectors + k * (size_t)dim) < 0)
-				return serr_set(e, "cannot load the name vector of skill '%s' of job "
-						   "'%s': not a real[] of %d values without NULLs",
-						j->skill_names[k], j->record_id, dim);
-	return 0;
-}
-
-static int job_rejected_take(const PGresult *r, struct job_match_input *j, serr *e)
-{
-	size_t n = (size_t)PQntuples(r);
-
-	if (!(j->rejected = calloc(n + 1, sizeof(char *))))
-		return serr_set(e, "out of memory loading the rejections of job '%s'",
-				j->record_id);
-	for (size_t i = 0; i < n; i++) {
-		if (!(j->rejected[i] = xstrdup(PQgetvalue(r, (int)i, 0))))
-			return serr_set(e, "out of memory loading the rejections of job '%s'",
-					j->record_id);
-		j->n_rejected = i + 1;
-	}
-	return 0;
-}
-
-int job_match_input_load(struct store *s, const char *model, int dimensions,
-			 const char *job_record_id, struct job_match_input *out, int *found,
-			 serr *e)
-{
-	PGresult *jr = NULL, *sr = NULL, *vr = NULL, *rr = NULL, *nr = NULL;
-	char dims[16];
-	size_t floats, bytes;
-	int rc = -1;
-
-	job_match_input_init(out);
-	*found = 0;
-	if (dimensions <= 0 || dimensions > 16384)
-		return serr_set(e, "cannot load job '%s' for matching: %d embedding dimensions",
-				job_record_id, dimensions);
-	snprintf(dims, sizeof(dims), "%d", dimensions);
-	{
-		const char *p1[] = { job_record_id };
-		const char *pv[] = { job_record_id, model, dims };
-
-		if (store_exec(s, "load the job for matching",
-			       "SELECT salary_min_annual_usd, salary_max_annual_usd, timezone, "
-			       "work_setup, min_years_experience FROM normalized_jobs "
-			       "WHERE record_id = $1",
-			       1, p1, &jr, e) < 0)
-			goto out;
-		if (PQntuples(jr) == 0) {
-			rc = 0;
-			goto out;
-		}
-		if (store_exec(s, "load the job's required skills",
-			       "SELECT canonical, kind = 'must_have' FROM job_required_skills "
-			       "WHERE job_record_id = $1 "
-			       "ORDER BY (kind = 'must_have') DESC, position",
-			       1, p1, &sr, e) < 0 ||
-		    exec_binary(s, "load the job's vectors",
-				"SELECT kind, vector FROM job_vectors WHERE record_id = $1 "
-				"AND model = $2 AND dimensions = $3::int ORDER BY kind",
-				3, pv, &vr, e) < 0 ||
-		    exec_binary(s, "load the name vectors of the job's skills",
-				"SELECT s.canonical, v.vector FROM job_required_skills s "
-				"JOIN skill_name_vectors v ON v.canonical = s.canonical "
-				"AND v.model = $2 AND v.dimensions = $3::int "
-				"WHERE s.job_record_id = $1",
-				3, pv, &nr, e) < 0 ||
-		    store_exec(s, "load the candidates rejected for the job",
-			       "SELECT DISTINCT x FROM ats_rows a, unnest(a.ai_rejection || "
-			       "a.talent_rejected_job || a.introduction_rejected || "
-			       "a.interview_rejected || a.assignment_rejected || "
-			       "a.negotiations_rejection) AS x "
-			       "WHERE a.job_record_id = $1 ORDER BY x",
-			       1, p1, &rr, e) < 0)
-			goto out;
-	}
-	if (!(out->record_id = xstrdup(job_record_id)))
-		goto oom;
-	out->timezone = dup_or_null(jr, 0, 2);
-	out->work_setup = dup_or_null(jr, 0, 3);
-	if ((!PQgetisnull(jr, 0, 2) && !out->timezone) ||
-	    (!PQgetisnull(jr, 0, 3) && !out->work_setup))
-		goto oom;
-	if (size_mul((size_t)MN_COUNT + 1, (size_t)dimensions, &floats) < 0 ||
-	    size_mul(floats, sizeof(float), &bytes) < 0 || !(out->narratives = malloc(bytes)))
-		goto oom;
-	if (job_skills_take(sr, dimensions, out, e) < 0 ||
-	    job_vectors_take(vr, dimensions, out, e) < 0 ||
-	    job_names_take(nr, dimensions, out, e) < 0 || job_rejected_take(rr, out, e) < 0)
-		goto out;
-	out->in.record_id = out->record_id;
-	out->in.salary_min_usd = num_or_nan(jr, 0, 0);
-	out->in.salary_max_usd = num_or_nan(jr, 0, 1);
-	out->in.timezone = out->timezone;
-	out->in.work_setup = out->work_setup;
-	out->in.min_years = num_or_nan(jr, 0, 4);
-	out->in.skill_names = (const char *const *)out->skill_names;
-	out->in.skill_vectors = out->skill_vectors;
-	out->in.skill_name_vectors = out->skill_name_vectors;
-	out->in.must_have = out->must_have;
-	out->in.rejected = (const char *const *)out->rejected;
-	out->in.n_rejected = out->n_rejected;
-	*found = 1;
-	rc = 0;
-	goto out;
-oom:
-	serr_set(e, "out of memory loading job '%s' for matching", job_record_id);
-out:
-	if (rc < 0 || !*found)
-		job_match_input_free(out);
-	PQclear(jr);
-	PQclear(sr);
-	PQclear(vr);
-	PQclear(rr);
-	PQclear(nr);
-	return rc;
 }

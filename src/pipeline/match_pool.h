@@ -19,6 +19,7 @@
 
 #include "core/err.h"
 #include "match/match.h"
+#include "pipeline/job_match.h"
 #include "store/store.h"
 
 /* What one refresh did. */
@@ -56,33 +57,5 @@ void pool_cache_chunk_set(size_t n);
 int pool_load_candidates(struct store *s, struct match_pool *p, const char *model,
 			 int dimensions, const char *const *ids, size_t n, size_t *loaded,
 			 size_t *removed, serr *e) SCOUT_MUST;
-
-/* One job in the engine's form, with the memory behind it. */
-struct job_match_input {
-	struct match_job_in in;
-	char *record_id;
-	char *timezone;
-	char *work_setup;
-	char **skill_names;
-	int *must_have;
-	float *skill_vectors;  /* n_skills * dim, NaN rows where missing */
-	float *skill_name_vectors; /* same shape: the skills' name vectors */
-	float *narratives;     /* (MN_COUNT + 1) * dim: the five, then role */
-	char **rejected;
-	size_t n_rejected;
-	size_t n_vectors;      /* job vectors found in the embedding space */
-};
-
-void job_match_input_init(struct job_match_input *j);
-void job_match_input_free(struct job_match_input *j);
-
-/*
- * Load the normalized job, its required skills and vectors, and the
- * candidates rejected for it in any rejection column of its ATS rows.
- * *found = 0 when the job is not normalized.
- */
-int job_match_input_load(struct store *s, const char *model, int dimensions,
-			 const char *job_record_id, struct job_match_input *out, int *found,
-			 serr *e) SCOUT_MUST;
 
 #endif
