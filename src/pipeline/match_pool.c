@@ -20,6 +20,9 @@
  * Tests lower it (pool_cache_chunk_set) to exercise many rounds. */
 #define CHUNK 256
 static size_t chunk_size = CHUNK;
+/* A full load fetches over a second connection (benches turn it off to
+ * measure what it saves). */
+static int side_enabled = 1;
 /* Vectors of one candidate beyond this are left out (with a warning). */
 #define CANDIDATE_VECTORS_MAX 1000
 #define RECORD_ID_MAX 31
@@ -597,7 +600,8 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 	st->changed = full ? 0 : n;
 	{
 		struct store side;
-		int have_side = full && own_tx && n > 2 * chunk_size && open_side(s, &side);
+		int have_side = side_enabled && full && own_tx && n > 2 * chunk_size &&
+				open_side(s, &side);
 		int lrc = load_candidates(s, have_side ? &side : NULL, cache.pool, model, dim, ids,
 					  n, &st->loaded, &st->removed, e);
 
@@ -661,6 +665,13 @@ void pool_cache_chunk_set(size_t n)
 {
 	pthread_mutex_lock(&cache.mu);
 	chunk_size = n ? n : CHUNK;
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void pool_cache_second_connection_set(int on)
+{
+	pthread_mutex_lock(&cache.mu);
+	side_enabled = on != 0;
 	pthread_mutex_unlock(&cache.mu);
 }
 

@@ -48,6 +48,8 @@ void pool_cache_release(void);
 void pool_cache_drop(void);
 /* Candidates per round of statements (0: the default, 256); tests lower it. */
 void pool_cache_chunk_set(size_t n);
+/* Whether a full load may use a second connection (default 1). */
+void pool_cache_second_connection_set(int on);
 
 /*
  * Read the named candidates into p (upserted; ids no longer normalized are
