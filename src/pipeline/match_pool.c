@@ -382,8 +382,17 @@ static int load_candidates(struct store *s, struct store *side, struct match_poo
 			pthread_join(t, NULL);
 		b = f.rows;
 		if (m2 && f.rc < 0) {
-			*e = f.e;
-			goto out;
+			if (!started) {
+				*e = f.e; /* fetched on s: its transaction is aborted */
+				goto out;
+			}
+			/* the second connection is only a speed-up: fetch its chunk
+			 * here and go on without it */
+			log_warn("candidate pool: the second connection failed; loading on one",
+				 "error=\"%s\"", f.e.msg);
+			side = NULL;
+			if (fetch_chunk(s, model, dim, ids + i2, m2, &b, e) < 0)
+				goto out;
 		}
 		if (apply_chunk(p, dim, ids + i, m, &a, &sc, loaded, removed, e) < 0 ||
 		    (m2 && apply_chunk(p, dim, ids + i2, m2, &b, &sc, loaded, removed, e) < 0))
@@ -409,10 +418,11 @@ int pool_load_candidates(struct store *s, struct match_pool *p, const char *mode
 
 /*
  * A second read-only connection on the snapshot of s's open transaction, for
- * a full load; 0 and *side closed when it cannot be had (the load then runs
- * on s alone, which is correct, only slower).
+ * a full load: 1 when open; 0 and *side closed when it cannot be had (the
+ * load then runs on s alone, which is correct, only slower); -1 with err
+ * set when exporting the snapshot failed and s's transaction is aborted.
  */
-static int open_side(struct store *s, struct store *side)
+static int open_side(struct store *s, struct store *side, serr *err)
 {
 	PGresult *r = NULL;
 	struct buf sql;
@@ -422,26 +432,38 @@ static int open_side(struct store *s, struct store *side)
 
 	buf_init(&sql, 256);
 	store_init(side);
+	/* pg_export_snapshot cannot run under a savepoint: a failure here ends
+	 * the load (its transaction is aborted), which the caller reports */
 	if (store_exec(s, "export the pool snapshot", "SELECT pg_export_snapshot()", 0, NULL,
-		       &r, &e) < 0)
+		       &r, err) < 0) {
+		ok = -1;
 		goto out;
+	}
 	id = PQgetvalue(r, 0, 0);
 	/* the id goes into SQL text (SET TRANSACTION SNAPSHOT takes no parameter):
 	 * only the server's hex-and-dash form is accepted */
 	if (!*id || strlen(id) > 64 || strspn(id, "0123456789ABCDEFabcdef-") != strlen(id)) {
-		serr_set(&e, "unexpected snapshot id");
+		serr_set(&e, "unexpected snapshot id '%.64s'", id);
 		goto out;
 	}
+	/* lock_timeout: the load's own transaction holds its table locks, and a
+	 * session queued for an exclusive lock behind it would otherwise block
+	 * this connection forever (the wait is a thread join, which the
+	 * server's deadlock detector cannot see); a timed-out chunk is fetched
+	 * again on the first connection */
 	if (lease_open_store_like(side, s, &e) < 0 ||
 	    store_exec(side, "begin the second pool connection",
 		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, &e) < 0 ||
 	    buf_printf(&sql, "SET TRANSACTION SNAPSHOT '%s'", id) < 0 ||
-	    store_exec(side, "share the pool snapshot", buf_cstr(&sql), 0, NULL, NULL, &e) < 0)
+	    store_exec(side, "share the pool snapshot", buf_cstr(&sql), 0, NULL, NULL, &e) < 0 ||
+	    store_exec(side, "bound the second connection's lock waits",
+		       "SET LOCAL lock_timeout = '2s'", 0, NULL, NULL, &e) < 0)
 		goto out;
 	ok = 1;
 out:
-	if (!ok) {
-		log_debug("candidate pool loads on one connection", "reason=\"%s\"", e.msg);
+	if (ok != 1) {
+		if (ok == 0)
+			log_debug("candidate pool loads on one connection", "reason=\"%s\"", e.msg);
 		store_close(side);
 	}
 	PQclear(r);
@@ -482,8 +504,11 @@ static int load_name_vectors(struct store *s, struct match_pool *p, const char *
 		char name[301];
 		int len = PQgetlength(r, i, 0);
 
-		if (len <= 0 || len >= (int)sizeof(name))
+		if (len <= 0 || len >= (int)sizeof(name)) {
+			log_warn("skill name vector with an empty or over-long name; left out",
+				 "bytes=%d", len);
 			continue;
+		}
 		memcpy(name, PQgetvalue(r, i, 0), (size_t)len);
 		name[len] = '\0';
 		if (match_real_array_parse(PQgetvalue(r, i, 1), PQgetlength(r, i, 1), dim,
@@ -551,13 +576,18 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 		cache.pool = NULL;
 	}
 	full = cache.pool == NULL;
-	if (!store_in_tx(s)) {
-		if (store_exec(s, "begin the candidate pool load",
-			       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
-			       e) < 0)
-			goto out;
-		own_tx = 1;
+	/* Its own transaction, always: inside a caller's, the caller's writes
+	 * would count as seen by the snapshot and a rollback would leave them in
+	 * the pool. */
+	if (store_in_tx(s)) {
+		serr_set(e, "cannot load the candidate pool inside an open transaction: "
+			    "commit or roll it back first");
+		goto out;
 	}
+	if (store_exec(s, "begin the candidate pool load",
+		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, e) < 0)
+		goto out;
+	own_tx = 1;
 	if (store_exec(s, "read the snapshot of the candidate pool",
 		       "SELECT pg_current_snapshot()::text", 0, NULL, &xr, e) < 0)
 		goto out;
@@ -600,11 +630,13 @@ static int refresh_locked(struct store *s, const char *model, int dim, struct po
 	st->changed = full ? 0 : n;
 	{
 		struct store side;
-		int have_side = side_enabled && full && own_tx && n > 2 * chunk_size &&
-				open_side(s, &side);
-		int lrc = load_candidates(s, have_side ? &side : NULL, cache.pool, model, dim, ids,
-					  n, &st->loaded, &st->removed, e);
+		int have_side = 0, lrc;
 
+		if (side_enabled && full && n > 2 * chunk_size &&
+		    (have_side = open_side(s, &side, e)) < 0)
+			goto out;
+		lrc = load_candidates(s, have_side ? &side : NULL, cache.pool, model, dim, ids, n,
+				      &st->loaded, &st->removed, e);
 		if (have_side)
 			store_close(&side);
 		if (lrc < 0)
