@@ -685,11 +685,17 @@ static void dying_server_wait(const char *data_dir)
 	if ((size_t)snprintf(path, sizeof(path), "%s/postmaster.pid", data_dir) >= sizeof(path) ||
 	    (pid = lockfile_pid(path)) == 0)
 		return;
-	while (pidfile_alive(path) && mono_ms() < deadline)
+	/* done when the process is gone or a zombie, or the file was removed
+	 * (a clean exit) or now names another server */
+	while (lockfile_pid(path) == pid && !(kill(pid, 0) < 0 && errno == ESRCH) &&
+	       !pid_is_zombie(pid)) {
+		if (mono_ms() >= deadline) {
+			log_warn("a process still holds the cluster's lock file", "pid=%ld file=%s",
+				 (long)pid, path);
+			return;
+		}
 		sleep_ms(50);
-	if (pidfile_alive(path))
-		log_warn("a process still holds the cluster's lock file", "pid=%ld file=%s",
-			 (long)pid, path);
+	}
 }
 
 /*
