@@ -299,6 +299,10 @@ static void make_names(uint64_t *s)
 {
 	float *base = malloc(sizeof(float) * DIM);
 
+	if (!base) {
+		fprintf(stderr, "bench_match: out of memory\n");
+		exit(1);
+	}
 	for (int i = 0; i < VOCAB; i++) {
 		float *v = namevec + (size_t)i * DIM;
 		if (i % 2 == 0)

@@ -3,6 +3,7 @@
  * time (upsert/remove), compact enough for 100,000 candidates (int8 vectors,
  * about 4x smaller than float32).
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ float match_quantize(const float *v, int dim, int pdim, int8_t *q)
 		if (a > maxabs)
 			maxabs = a;
 	}
-	if (norm <= 0 || maxabs <= 0)
+	if (norm <= 0 || maxabs < FLT_MIN) /* subnormal: 127 / maxabs would overflow */
 		return 0;
 	inv = 127.0f / maxabs;
 	for (int i = 0; i < dim; i++) {
