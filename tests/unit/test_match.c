@@ -584,6 +584,67 @@ static void oversized_input_is_refused_with_a_message(void **state)
 	match_pool_free(p);
 }
 
+/* Two candidate skills equally close to a job skill's name: the first one is
+ * the match, on both paths; a job skill without a name vector borrows the
+ * pool's vector for the same name; names irrelevant to the job are skipped
+ * without changing anything. */
+static void name_matching_ties_and_the_pools_vector_for_a_job_name(void **state)
+{
+	struct match_weights w;
+	struct match_candidate_in c = empty_cand("recA");
+	struct match_job_in j = empty_job();
+	struct match_result one, out[1];
+	struct match_pool *p;
+	const char *jn[] = { "postgresql", "rust" };
+	const char *cn[] = { "cobol", "postgres", "pg", "rustlang" };
+	float jnv[2 * DIM], cnv[4 * DIM], cv[4 * DIM], jv[2 * DIM], rat[] = { 9, 3, 7, 5 };
+	size_t n;
+	serr e;
+
+	(void)state;
+	match_weights_default(&w);
+	axis(jnv, 1, -1, 0);          /* postgresql */
+	axis(jnv + DIM, 2, -1, 0);    /* rust */
+	axis(cnv, 6, -1, 0);          /* cobol: unrelated to both */
+	axis(cnv + DIM, 1, 3, 0.2f);  /* postgres and pg: equally close to postgresql */
+	axis(cnv + 2 * DIM, 1, 3, 0.2f);
+	axis(cnv + 3 * DIM, 2, 4, 0.1f); /* rustlang: close to rust */
+	for (int i = 0; i < 4; i++)
+		axis(cv + i * DIM, 5, -1, 0);
+	axis(jv, 5, -1, 0);
+	axis(jv + DIM, 5, -1, 0);
+	j.skill_names = jn;
+	j.skill_vectors = jv;
+	j.skill_name_vectors = jnv;
+	j.n_skills = 2;
+	c.skill_names = cn;
+	c.skill_vectors = cv;
+	c.skill_name_vectors = cnv;
+	c.skill_ratings = rat;
+	c.n_skills = 4;
+	/* coverage: postgresql -> postgres (3, the first of the tie), rust -> rustlang (5) */
+	assert_int_equal(match_score_one(&c, &j, &w, DIM, &one, &e), 0);
+	assert_true(fabs(one.s_coverage - (0.3 + 0.5) / 2) < 1e-6);
+	p = match_pool_new(DIM, &e);
+	assert_non_null(p);
+	assert_int_equal(match_pool_upsert(p, &c, &e), 0);
+	assert_int_equal(match_rank(p, &j, &w, 1, 1, out, &n, NULL, NULL, NULL, &e), 0);
+	assert_true(fabs(out[0].s_coverage - one.s_coverage) < 1e-6);
+
+	/* the job knows "rust" only by name; the pool has a vector for it */
+	assert_int_equal(match_pool_skill_vector_put(p, "rust", jnv + DIM, &e), 0);
+	{
+		float jnv2[2 * DIM];
+		memcpy(jnv2, jnv, sizeof jnv2);
+		for (int d = 0; d < DIM; d++)
+			jnv2[DIM + d] = NAN;
+		j.skill_name_vectors = jnv2;
+		assert_int_equal(match_rank(p, &j, &w, 1, 1, out, &n, NULL, NULL, NULL, &e), 0);
+		assert_true(fabs(out[0].s_coverage - (0.3 + 0.5) / 2) < 1e-6);
+	}
+	match_pool_free(p);
+}
+
 /* The dispatched int8 kernel (AVX2 on CPUs that have it) gives exactly the
  * portable kernel's sums, at the extremes of the quantized range too. */
 static void dot_kernels_agree_at_the_extremes(void **state)
@@ -621,6 +682,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dot_kernels_agree_at_the_extremes),
+		cmocka_unit_test(name_matching_ties_and_the_pools_vector_for_a_job_name),
 		cmocka_unit_test(missing_everything_is_neutral),
 		cmocka_unit_test(vector_component_renormalizes_over_present_parts),
 		cmocka_unit_test(opposite_vectors_clip_to_zero),
