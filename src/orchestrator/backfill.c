@@ -1,6 +1,7 @@
 /* Launching, resuming, cancelling and following backfills (see backfill.h). */
 #include "orchestrator/backfill.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -150,4 +151,53 @@ int backfill_wait(struct store *s, const char *id, int poll_ms, volatile sig_ato
 out:
 	backfill_list_free(&l);
 	return rc;
+}
+
+void backfill_keeper_init(struct backfill_keeper *k)
+{
+	memset(k, 0, sizeof(*k));
+}
+
+static void keeper_adopt(struct backfill_keeper *k, const char *id)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->ids[i], id) == 0)
+			return;
+	if (k->n == BACKFILL_KEEPER_MAX)
+		return;
+	snprintf(k->ids[k->n++], BACKFILL_ID_MAX, "%s", id);
+	log_warn("backfill stalled while queuing; finishing it", "backfill=%s idle_s=%d", id,
+		 BACKFILL_STALL_S);
+}
+
+int backfill_keeper_step(struct store *s, struct backfill_keeper *k, int64_t now_ms,
+			 int64_t *queued, serr *e)
+{
+	*queued = 0;
+	if (now_ms >= k->next_scan_ms) {
+		char found[BACKFILL_KEEPER_MAX][BACKFILL_ID_MAX];
+		size_t n = 0;
+
+		k->next_scan_ms = now_ms + 30000;
+		if (backfills_stalled(s, BACKFILL_STALL_S, BACKFILL_KEEPER_MAX, found, &n, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			keeper_adopt(k, found[i]);
+	}
+	for (size_t i = 0; i < k->n;) {
+		struct backfill_chunk c;
+
+		if (backfills_queue_chunk(s, k->ids[i], BACKFILL_CHUNK_DEFAULT, &c, e) < 0)
+			return serr_wrap(e, "cannot finish queuing backfill '%s'", k->ids[i]);
+		*queued += c.queued;
+		if (c.stopped || c.remaining == 0) {
+			log_info("backfill queued", "backfill=%s by=keeper stopped=%d", k->ids[i],
+				 c.stopped);
+			memmove(k->ids[i], k->ids[i + 1], (k->n - i - 1) * sizeof(k->ids[0]));
+			k->n--;
+			continue;
+		}
+		i++;
+	}
+	return 0;
 }

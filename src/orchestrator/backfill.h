@@ -56,6 +56,28 @@ int backfill_resume(struct store *s, const char *id, int chunk, backfill_queue_f
 /* Stop queueing and cancel the queued runs; running runs finish. */
 int backfill_cancel(struct store *s, const char *id, int64_t *canceled, serr *e) SCOUT_MUST;
 
+/*
+ * Finishing backfills whose launcher died: the sensor loop's leader adopts
+ * REQUESTED backfills idle for BACKFILL_STALL_S and queues their remaining
+ * runs a chunk per step, so a crash never leaves one half-queued. Queueing
+ * holds the backfill's row, so a launcher that was only slow and the
+ * keeper never queue a partition twice.
+ */
+#define BACKFILL_STALL_S 60
+#define BACKFILL_KEEPER_MAX 8
+
+struct backfill_keeper {
+	char ids[BACKFILL_KEEPER_MAX][BACKFILL_ID_MAX]; /* adopted, still REQUESTED */
+	size_t n;
+	int64_t next_scan_ms; /* mono_ms of the next look for stalled backfills */
+};
+
+void backfill_keeper_init(struct backfill_keeper *k);
+/* One step at monotonic time now_ms: look for stalled backfills every 30 s,
+ * queue one chunk of each adopted one. *queued counts the runs created. */
+int backfill_keeper_step(struct store *s, struct backfill_keeper *k, int64_t now_ms,
+			 int64_t *queued, serr *e) SCOUT_MUST;
+
 /* 1 when the backfill ended: COMPLETED, FAILED, or CANCELED with nothing queued or running. */
 int backfill_done(const struct backfill *b);
 

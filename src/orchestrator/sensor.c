@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "orchestrator/backfill.h"
 #include "orchestrator/sensor_internal.h"
 #include "store/sensors.h"
 
@@ -37,6 +38,7 @@ struct loop {
 	struct sensor_child kids[LOOP_MAX_INFLIGHT];
 	int used[LOOP_MAX_INFLIGHT];
 	int64_t next_sched;
+	struct backfill_keeper backfills; /* the leader finishes stalled backfills */
 };
 
 static int stop_requested(const struct loop *l)
@@ -308,9 +310,15 @@ int sensor_loop_main(const struct config *cfg, const struct sensor_loop_opts *o,
 		}
 		leads = sensor_keeper_leads(&l->keeper);
 		if (!stopping && leads) {
+			int64_t queued = 0;
+
 			schedule(l, now);
 			if (l->next_sched < wake)
 				wake = l->next_sched;
+			if (backfill_keeper_step(&l->st, &l->backfills, now, &queued, e) < 0)
+				db_failed(l, "finish stalled backfills", e);
+			else if (l->backfills.n && now + 50 < wake)
+				wake = now + 50; /* more chunks to queue: come back soon */
 		}
 		pump_children(l, now, wake);
 	}

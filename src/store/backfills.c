@@ -689,3 +689,27 @@ out:
 	PQclear(r);
 	return rc;
 }
+
+int backfills_stalled(struct store *s, int idle_s, size_t max, char (*ids)[BACKFILL_ID_MAX],
+		      size_t *n, serr *e)
+{
+	char idle[16], lim[24];
+	const char *p[2] = { idle, lim };
+	PGresult *r = NULL;
+
+	*n = 0;
+	if (max == 0)
+		return 0;
+	snprintf(idle, sizeof(idle), "%d", idle_s);
+	snprintf(lim, sizeof(lim), "%zu", max);
+	if (store_exec(s, "list stalled backfills",
+		       "SELECT id::text FROM backfills WHERE status = 'REQUESTED'"
+		       " AND updated_at < now() - make_interval(secs => $1::int)"
+		       " ORDER BY created_at LIMIT $2::int",
+		       2, p, &r, e) < 0)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && *n < max; i++)
+		snprintf(ids[(*n)++], BACKFILL_ID_MAX, "%s", PQgetvalue(r, i, 0));
+	PQclear(r);
+	return 0;
+}

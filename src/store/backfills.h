@@ -107,6 +107,14 @@ int backfills_cancel(struct store *s, const char *id, int64_t *canceled, serr *e
  */
 int backfills_resume(struct store *s, const char *id, int64_t *to_queue, serr *e) SCOUT_MUST;
 
+/*
+ * Up to max REQUESTED backfills whose row has not changed for idle_s
+ * seconds, oldest first, into ids[]: their launcher died part-way (a live
+ * one advances the row with every chunk). *n counts them.
+ */
+int backfills_stalled(struct store *s, int idle_s, size_t max, char (*ids)[BACKFILL_ID_MAX],
+		      size_t *n, serr *e) SCOUT_MUST;
+
 void backfill_list_init(struct backfill_list *l);
 void backfill_list_free(struct backfill_list *l);
 

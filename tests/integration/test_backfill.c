@@ -3,7 +3,8 @@
  * workers (worker_main on threads of this process): a 250-partition
  * backfill under a concurrency limit of 2 that is cancelled mid-way and
  * resumed, partitions that already have a pending run, --failed, resuming
- * after an interrupted launch, and the errors a request can meet.
+ * after an interrupted launch, a stalled backfill finished by the sensor
+ * loop's keeper, and the errors a request can meet.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -572,6 +573,62 @@ static void resume_queues_what_has_no_successful_or_pending_run(void **st)
 	fx_free(f);
 }
 
+/* A backfill whose launcher died half-way is finished by the keeper the
+ * sensor loop's leader runs; one still advancing is left to its launcher,
+ * and no partition gets a second run. */
+static void a_stalled_backfill_is_finished_by_the_keeper(void **st)
+{
+	struct fx *f = fx_new("backfill_stalled");
+	struct backfill_keeper k;
+	struct backfill_chunk c;
+	struct backfill_list l;
+	struct buf id;
+	int64_t selected = 0, queued = 0, now = mono_ms();
+	serr e;
+
+	(void)st;
+	buf_init(&id, 64);
+	backfill_list_init(&l);
+	backfill_keeper_init(&k);
+	add_partitions(f, 30);
+	if (backfills_create(&f->st, JOB, "candidates", BACKFILL_ALL, NULL, 0, &id, &selected,
+			     &e) < 0)
+		fail_msg("%s", e.msg);
+	if (backfills_queue_chunk(&f->st, buf_cstr(&id), 10, &c, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(c.remaining, 20);
+
+	/* just advanced: its launcher may still be at work */
+	if (backfill_keeper_step(&f->st, &k, now, &queued, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(queued, 0);
+	assert_int_equal(k.n, 0);
+
+	/* idle past the limit: adopted and finished */
+	sql(f, "UPDATE backfills SET updated_at = now() - interval '5 minutes'");
+	if (backfill_keeper_step(&f->st, &k, now + 1000, &queued, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(queued, 0); /* the next look is 30 s after the last */
+	if (backfill_keeper_step(&f->st, &k, now + 31000, &queued, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(queued, 20);
+	assert_int_equal(k.n, 0);
+	get(f, buf_cstr(&id), &l);
+	assert_string_equal(l.items[0].status, "RUNNING");
+	assert_int_equal(l.items[0].num_queued, 30);
+	assert_int_equal(count(f, "SELECT count(*) FROM runs", NULL), 30);
+	assert_int_equal(count(f, "SELECT count(*) FROM (SELECT partition_key FROM runs "
+				  "GROUP BY 1 HAVING count(*) > 1) d", NULL), 0);
+
+	/* nothing stalled any more */
+	if (backfill_keeper_step(&f->st, &k, now + 62000, &queued, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(queued, 0);
+	backfill_list_free(&l);
+	buf_free(&id);
+	fx_free(f);
+}
+
 static void bad_requests_fail_with_what_to_do(void **st)
 {
 	struct fx *f = fx_new("backfill_errors");
@@ -652,6 +709,7 @@ int main(void)
 		cmocka_unit_test(a_pending_partition_never_gets_a_second_run),
 		cmocka_unit_test(failed_selects_exactly_the_failed_partitions),
 		cmocka_unit_test(resume_queues_what_has_no_successful_or_pending_run),
+		cmocka_unit_test(a_stalled_backfill_is_finished_by_the_keeper),
 		cmocka_unit_test(bad_requests_fail_with_what_to_do),
 	};
 	serr e;
