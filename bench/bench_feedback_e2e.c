@@ -409,8 +409,8 @@ static int check_the_box(struct bench *b, size_t k, serr *e)
 
 	if (must_have_skill(b, k, skill, sizeof(skill), e) < 0)
 		return -1;
-	fields = json_pack("{s:s,s:s,s:b}", "(N) Must Have Skills", skill,
-			   "(N) Nice To Have Skills", "", b->cfg.j_start_matchmaking, 1);
+	fields = json_pack("{s:s,s:s,s:b}", b->cfg.jn_must_have_skills, skill,
+			   b->cfg.jn_nice_to_have_skills, "", b->cfg.j_start_matchmaking, 1);
 	if (!fields)
 		return serr_set(e, "out of memory");
 	rc = sim_edit_record(b->sim, BASE_ID, HARNESS_JOBS, b->job, fields, e);

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "llm/normalize_schema.h"
 #include "orchestrator/daemon.h"
 #include "orchestrator/run.h"
 #include "orchestrator/sensor.h"
@@ -295,8 +296,20 @@ static void print_normalized(struct store *st)
 	printf("  llm calls       %" PRId64 " (cost %.4f USD)\n", nc.llm_calls, nc.llm_cost_usd);
 }
 
+/* Whether k is an (N) column of Talent or Customers STT as cfg names them. */
+static int is_n_column(const struct config *cfg, const char *k)
+{
+	for (size_t i = 0; i < normalize_talent_n_count; i++)
+		if (strcmp(k, normalize_n_column(cfg, &normalize_talent_n_fields[i])) == 0)
+			return 1;
+	for (size_t i = 0; i < normalize_job_n_count; i++)
+		if (strcmp(k, normalize_n_column(cfg, &normalize_job_n_fields[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* What the sync-back wrote: (N) cells in the simulated base, and one example. */
-static void print_written_back(struct sim *sim, const char *base_id)
+static void print_written_back(const struct config *cfg, struct sim *sim, const char *base_id)
 {
 	json_t *dump = sim_dump_base(sim, base_id), *t, *r, *v;
 	const json_t *example = NULL;
@@ -311,7 +324,7 @@ static void print_written_back(struct sim *sim, const char *base_id)
 		json_array_foreach(json_object_get(t, "records"), j, r) {
 			long mine = 0;
 			json_object_foreach(json_object_get(r, "fields"), k, v)
-				if (strncmp(k, "(N) ", 4) == 0)
+				if (is_n_column(cfg, k))
 					mine++;
 			if (mine)
 				records++;
@@ -327,7 +340,7 @@ static void print_written_back(struct sim *sim, const char *base_id)
 		printf("  example:\n");
 		json_object_foreach((json_t *)example, k, v) {
 			char *text;
-			if (strncmp(k, "(N) ", 4) != 0)
+			if (!is_n_column(cfg, k))
 				continue;
 			text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			printf("    %-32s %.90s\n", k, text ? text : json_string_value(v));
@@ -337,7 +350,8 @@ static void print_written_back(struct sim *sim, const char *base_id)
 	json_decref(dump);
 }
 
-static void print_summary(struct store *st, struct sim *sim, const char *base_id, double seconds)
+static void print_summary(const struct config *cfg, struct store *st, struct sim *sim,
+			  const char *base_id, double seconds)
 {
 	struct raw_counts rc;
 	int64_t pc = 0, pj = 0, dc = 0, dj = 0;
@@ -361,7 +375,7 @@ static void print_summary(struct store *st, struct sim *sim, const char *base_id
 	    partitions_count(st, "jobs", &pj, &dj, &e) == 0)
 		printf("  partitions      %" PRId64 " candidates, %" PRId64 " jobs\n", pc, pj);
 	print_normalized(st);
-	print_written_back(sim, base_id);
+	print_written_back(cfg, sim, base_id);
 	if (stats) {
 		char *text = json_dumps(stats, JSON_COMPACT);
 		printf("\nsimulator: %s\n", text ? text : "{}");
@@ -387,7 +401,7 @@ static int demo_pick_job(struct sim *sim, const struct config *cfg, const char *
 			continue;
 		json_array_foreach(json_object_get(t, "records"), j, r) {
 			const char *v = json_string_value(
-				json_object_get(json_object_get(r, "fields"), "(N) Must Have Skills"));
+				json_object_get(json_object_get(r, "fields"), cfg->jn_must_have_skills));
 			if (!id[0] && v && *v) {
 				snprintf(id, 32, "%s", json_string_value(json_object_get(r, "id")));
 				if (buf_puts(skills, v) < 0)
@@ -498,10 +512,10 @@ static int demo_recruiter_scene(struct config *cfg, struct store *st, struct sim
 		serr_set(&e, "out of memory");
 		goto fail;
 	}
-	printf("\nrecruiter: job %s\n  (N) Must Have Skills  %s\n                     -> %s\n"
-	       "  checks '%s'\n",
-	       job, buf_cstr(&old), buf_cstr(&edited), cfg->j_start_matchmaking);
-	fields = json_pack("{s:s,s:b}", "(N) Must Have Skills", buf_cstr(&edited),
+	printf("\nrecruiter: job %s\n  %s  %s\n%*s-> %s\n  checks '%s'\n", job,
+	       cfg->jn_must_have_skills, buf_cstr(&old), (int)strlen(cfg->jn_must_have_skills) + 1,
+	       "", buf_cstr(&edited), cfg->j_start_matchmaking);
+	fields = json_pack("{s:s,s:b}", cfg->jn_must_have_skills, buf_cstr(&edited),
 			   cfg->j_start_matchmaking, 1);
 	if (!fields) {
 		serr_set(&e, "out of memory");
@@ -573,7 +587,7 @@ int cmd_demo(int argc, char **argv)
 	printf("\n");
 	if (run_through_daemon(&cfg, &st) < 0)
 		goto out;
-	print_summary(&st, sim, so.base_id, (double)(mono_ms() - t0) / 1000.0);
+	print_summary(&cfg, &st, sim, so.base_id, (double)(mono_ms() - t0) / 1000.0);
 	if (demo_recruiter_scene(&cfg, &st, sim, so.base_id) < 0)
 		goto out;
 	printf("\nnext: `scout runs` lists these runs, `scout logs RUN_ID` shows one\n");

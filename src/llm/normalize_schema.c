@@ -8,12 +8,15 @@
 #include "llm/normalize_schema.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "core/log.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* Where struct config keeps an (N) column name (options.def holds the defaults). */
+#define N_COL(member) offsetof(struct config, member)
 
 #define MONTH_PATTERN "^[0-9]{4}-(0[1-9]|1[0-2])$"
 #define CURRENCY_PATTERN "^[A-Z]{3}$"
@@ -29,40 +32,46 @@ static const char *const periods[] = { "hour", "month", "year" };
 static const char *const work_setups[] = { "remote", "hybrid", "onsite" };
 
 const struct normalize_n_field normalize_talent_n_fields[] = {
-	{ "n_full_name", "(N) Full Name", "singleLineText" },
-	{ "n_professional_summary", "(N) Professional Summary", "multilineText" },
-	{ "n_skills_summary", "(N) Skills Summary", "multilineText" },
-	{ "n_seniority_level", "(N) Seniority Level", "singleSelect" },
-	{ "n_years_of_experience", "(N) Years Of Experience", "number" },
-	{ "n_compensation_min", "(N) Compensation Min", "number" },
-	{ "n_compensation_max", "(N) Compensation Max", "number" },
-	{ "n_location", "(N) Location", "singleLineText" },
-	{ "n_timezone", "(N) Timezone", "singleLineText" },
+	{ "n_full_name", N_COL(tn_full_name), "singleLineText" },
+	{ "n_professional_summary", N_COL(tn_professional_summary), "multilineText" },
+	{ "n_skills_summary", N_COL(tn_skills_summary), "multilineText" },
+	{ "n_seniority_level", N_COL(tn_seniority_level), "singleSelect" },
+	{ "n_years_of_experience", N_COL(tn_years_of_experience), "number" },
+	{ "n_compensation_min", N_COL(tn_compensation_min), "number" },
+	{ "n_compensation_max", N_COL(tn_compensation_max), "number" },
+	{ "n_location", N_COL(tn_location), "singleLineText" },
+	{ "n_timezone", N_COL(tn_timezone), "singleLineText" },
 	/* "unverified" for a new candidate; recruiters set "verified" */
-	{ NULL, "(N) Verification Status", "singleSelect" },
+	{ NULL, N_COL(tn_verification_status), "singleSelect" },
 };
 const size_t normalize_talent_n_count = COUNT(normalize_talent_n_fields);
 
 const struct normalize_n_field normalize_job_n_fields[] = {
-	{ "n_job_title", "(N) Job Title", "singleLineText" },
-	{ "n_role_summary", "(N) Role Summary", "multilineText" },
-	{ "n_must_have_skills", "(N) Must Have Skills", "multilineText" },
-	{ "n_nice_to_have_skills", "(N) Nice To Have Skills", "multilineText" },
-	{ "n_seniority_level", "(N) Seniority Level", "singleSelect" },
-	{ "n_min_years_experience", "(N) Min Years Of Experience", "number" },
-	{ "n_salary_min", "(N) Salary Min", "number" },
-	{ "n_salary_max", "(N) Salary Max", "number" },
-	{ "n_work_setup", "(N) Work Setup", "singleSelect" },
-	{ "n_location", "(N) Location", "singleLineText" },
-	{ "n_timezone", "(N) Timezone", "singleLineText" },
-	{ "n_narrative_experience", "(N) Narrative Experience", "multilineText" },
-	{ "n_narrative_domain", "(N) Narrative Domain", "multilineText" },
-	{ "n_narrative_personality", "(N) Narrative Personality", "multilineText" },
-	{ "n_narrative_impact", "(N) Narrative Impact", "multilineText" },
-	{ "n_narrative_technical", "(N) Narrative Technical", "multilineText" },
-	{ "n_narrative_role", "(N) Narrative Role", "multilineText" },
+	{ "n_job_title", N_COL(jn_job_title), "singleLineText" },
+	{ "n_role_summary", N_COL(jn_role_summary), "multilineText" },
+	{ "n_must_have_skills", N_COL(jn_must_have_skills), "multilineText" },
+	{ "n_nice_to_have_skills", N_COL(jn_nice_to_have_skills), "multilineText" },
+	{ "n_seniority_level", N_COL(jn_seniority_level), "singleSelect" },
+	{ "n_min_years_experience", N_COL(jn_min_years_of_experience), "number" },
+	{ "n_salary_min", N_COL(jn_salary_min), "number" },
+	{ "n_salary_max", N_COL(jn_salary_max), "number" },
+	{ "n_work_setup", N_COL(jn_work_setup), "singleSelect" },
+	{ "n_location", N_COL(jn_location), "singleLineText" },
+	{ "n_timezone", N_COL(jn_timezone), "singleLineText" },
+	{ "n_narrative_experience", N_COL(jn_narrative_experience), "multilineText" },
+	{ "n_narrative_domain", N_COL(jn_narrative_domain), "multilineText" },
+	{ "n_narrative_personality", N_COL(jn_narrative_personality), "multilineText" },
+	{ "n_narrative_impact", N_COL(jn_narrative_impact), "multilineText" },
+	{ "n_narrative_technical", N_COL(jn_narrative_technical), "multilineText" },
+	{ "n_narrative_role", N_COL(jn_narrative_role), "multilineText" },
 };
 const size_t normalize_job_n_count = COUNT(normalize_job_n_fields);
+
+/* One mapping of column names: the config, whose defaults are the seed's names. */
+const char *normalize_n_column(const struct config *cfg, const struct normalize_n_field *nf)
+{
+	return *(char *const *)(const void *)((const char *)cfg + nf->column);
+}
 
 /* ---- constructors: each returns a new schema or NULL, and consumes its schema arguments ---- */
 

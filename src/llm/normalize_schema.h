@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "config/config.h"
 #include "core/err.h"
 
 /* The json_schema "name" sent with each schema (a-z, 0-9, '_' only). */
@@ -81,12 +82,14 @@ int normalize_currency_known(const char *code);
 
 /*
  * One "(N)" column of Airtable: the answer property holding its value
- * (NULL when scout sets it itself), the default column name, and the
- * Airtable field type the column should have.
+ * (NULL when scout sets it itself), where struct config keeps the column's
+ * name (a field.talent_n.* or field.job_n.* option, so a base with renamed
+ * columns only needs a config file), and the Airtable field type the
+ * column should have.
  */
 struct normalize_n_field {
 	const char *property;	   /* "n_full_name"; NULL: not from the model */
-	const char *airtable_name; /* "(N) Full Name" */
+	size_t column;		   /* offsetof(struct config, tn_full_name) */
 	const char *airtable_type; /* "singleLineText", "multilineText", "number", "singleSelect" */
 };
 
@@ -95,5 +98,8 @@ extern const struct normalize_n_field normalize_talent_n_fields[];
 extern const size_t normalize_talent_n_count;
 extern const struct normalize_n_field normalize_job_n_fields[];
 extern const size_t normalize_job_n_count;
+
+/* The configured Airtable name of an (N) column, e.g. "(N) Full Name" by default. */
+const char *normalize_n_column(const struct config *cfg, const struct normalize_n_field *nf);
 
 #endif

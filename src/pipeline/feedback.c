@@ -255,30 +255,28 @@ static int apply_narrative(json_t *a, const char *nkey, const json_t *v, serr *e
 }
 
 /* The cell's value checked against the column type; JSON null for an empty cell. */
-static json_t *cell_value(const struct normalize_n_field *nf, const json_t *v, serr *e)
+static json_t *cell_value(const struct normalize_n_field *nf, const char *col, const json_t *v,
+			  serr *e)
 {
 	if (!v || json_is_null(v))
 		return json_null();
 	if (strcmp(nf->airtable_type, "number") == 0) {
 		if (!json_is_number(v)) {
-			serr_set(e, "'%s' holds a value that is not a number: enter a number",
-				 nf->airtable_name);
+			serr_set(e, "'%s' holds a value that is not a number: enter a number", col);
 			return NULL;
 		}
 		if (json_number_value(v) < 0 || !isfinite(json_number_value(v))) {
-			serr_set(e, "'%s' holds %g: enter zero or more", nf->airtable_name,
-				 json_number_value(v));
+			serr_set(e, "'%s' holds %g: enter zero or more", col, json_number_value(v));
 			return NULL;
 		}
 		return json_real(json_number_value(v));
 	}
 	if (!json_is_string(v)) {
-		serr_set(e, "'%s' holds a value that is not text", nf->airtable_name);
+		serr_set(e, "'%s' holds a value that is not text", col);
 		return NULL;
 	}
 	if (strlen(json_string_value(v)) > NORMALIZE_MAX_TEXT) {
-		serr_set(e, "'%s' holds more than %d characters: shorten it", nf->airtable_name,
-			 NORMALIZE_MAX_TEXT);
+		serr_set(e, "'%s' holds more than %d characters: shorten it", col, NORMALIZE_MAX_TEXT);
 		return NULL;
 	}
 	if (strcmp(nf->airtable_type, "singleSelect") == 0 && json_string_length(v) == 0)
@@ -300,10 +298,11 @@ static int cell_is_input(const json_t *written, const char *col, const json_t *v
 	return 1;
 }
 
-static int apply_skills(json_t *a, const json_t *fields, const json_t *written,
-			const json_t *orig, struct feedback_result *out, serr *e)
+static int apply_skills(const struct config *cfg, json_t *a, const json_t *fields,
+			const json_t *written, const json_t *orig, struct feedback_result *out,
+			serr *e)
 {
-	const char *mcol = "(N) Must Have Skills", *ncol = "(N) Nice To Have Skills";
+	const char *mcol = cfg->jn_must_have_skills, *ncol = cfg->jn_nice_to_have_skills;
 	const json_t *mv = json_object_get(fields, mcol), *nv = json_object_get(fields, ncol);
 	json_t *must = NULL, *nice = NULL, *ml = NULL, *nl = NULL;
 	int ed, rc = -1, min = cell_is_input(written, mcol, mv, &ed);
@@ -379,13 +378,14 @@ static int note(json_t *arr, const char *k1, const char *col, const char *k2, co
 }
 
 /* One scalar (N) column into the answer. */
-static int apply_one(json_t *a, const struct normalize_n_field *nf, const json_t *val, serr *e)
+static int apply_one(json_t *a, const struct normalize_n_field *nf, const char *col,
+		     const json_t *val, serr *e)
 {
 	const char *p = nf->property;
 
 	if (strcmp(p, "n_job_title") == 0) {
 		if (!json_is_string(val) || json_string_length(val) == 0)
-			return serr_set(e, "'%s' is empty: give the job a title", nf->airtable_name);
+			return serr_set(e, "'%s' is empty: give the job a title", col);
 		return set_pair(a, "job_title", p, val, e);
 	}
 	if (strcmp(p, "n_role_summary") == 0)
@@ -415,10 +415,11 @@ static const struct normalize_n_field *n_field(const char *property)
 }
 
 /* One end of the salary range: the recruiter's cell when it is input, else the stored figure. */
-static json_t *salary_side(const json_t *answer, const json_t *fields, const json_t *written,
-			   const char *property, serr *e)
+static json_t *salary_side(const struct config *cfg, const json_t *answer, const json_t *fields,
+			   const json_t *written, const char *property, serr *e)
 {
 	const struct normalize_n_field *nf = n_field(property);
+	const char *col;
 	const json_t *v;
 	json_t *r;
 	int ed;
@@ -427,9 +428,10 @@ static json_t *salary_side(const json_t *answer, const json_t *fields, const jso
 		serr_set(e, "no (N) column holds '%s'", property);
 		return NULL;
 	}
-	v = json_object_get(fields, nf->airtable_name);
-	if (cell_is_input(written, nf->airtable_name, v, &ed))
-		return cell_value(nf, v, e);
+	col = normalize_n_column(cfg, nf);
+	v = json_object_get(fields, col);
+	if (cell_is_input(written, col, v, &ed))
+		return cell_value(nf, col, v, e);
 	v = json_object_get(answer, property);
 	r = v ? json_deep_copy(v) : json_null();
 	if (!r)
@@ -437,8 +439,8 @@ static json_t *salary_side(const json_t *answer, const json_t *fields, const jso
 	return r;
 }
 
-int feedback_apply(const json_t *answer, const json_t *fields, const json_t *written,
-		   struct feedback_result *out, serr *e)
+int feedback_apply(const struct config *cfg, const json_t *answer, const json_t *fields,
+		   const json_t *written, struct feedback_result *out, serr *e)
 {
 	json_t *a = NULL, *smin = NULL, *smax = NULL, *val = NULL;
 	int salary = 0, rc = -1;
@@ -455,23 +457,24 @@ int feedback_apply(const json_t *answer, const json_t *fields, const json_t *wri
 	}
 	for (size_t i = 0; i < normalize_job_n_count; i++) {
 		const struct normalize_n_field *nf = &normalize_job_n_fields[i];
-		const json_t *v = json_object_get(fields, nf->airtable_name);
+		const char *col = normalize_n_column(cfg, nf);
+		const json_t *v = json_object_get(fields, col);
 		int edited;
 
-		if (!nf->property || !cell_is_input(written, nf->airtable_name, v, &edited))
+		if (!nf->property || !cell_is_input(written, col, v, &edited))
 			continue;
-		if (!(val = cell_value(nf, v, e)))
+		if (!(val = cell_value(nf, col, v, e)))
 			goto out;
-		if (note(out->applied, "field", nf->airtable_name, "value", val, NULL, NULL, e) < 0 ||
-		    (edited && note(out->edits, "field", nf->airtable_name, "human", val, "scout",
-				    json_object_get(written, nf->airtable_name), e) < 0))
+		if (note(out->applied, "field", col, "value", val, NULL, NULL, e) < 0 ||
+		    (edited && note(out->edits, "field", col, "human", val, "scout",
+				    json_object_get(written, col), e) < 0))
 			goto out;
 		if (strcmp(nf->property, "n_salary_min") == 0 ||
 		    strcmp(nf->property, "n_salary_max") == 0) {
 			salary = 1;
 		} else if (strcmp(nf->property, "n_must_have_skills") != 0 &&
 			   strcmp(nf->property, "n_nice_to_have_skills") != 0) {
-			if (apply_one(a, nf, val, e) < 0)
+			if (apply_one(a, nf, col, val, e) < 0)
 				goto out;
 		}
 		json_decref(val);
@@ -479,13 +482,13 @@ int feedback_apply(const json_t *answer, const json_t *fields, const json_t *wri
 	}
 	if (salary) {
 		/* The side the recruiter did not touch keeps its stored figure. */
-		if (!(smin = salary_side(answer, fields, written, "n_salary_min", e)) ||
-		    !(smax = salary_side(answer, fields, written, "n_salary_max", e)))
+		if (!(smin = salary_side(cfg, answer, fields, written, "n_salary_min", e)) ||
+		    !(smax = salary_side(cfg, answer, fields, written, "n_salary_max", e)))
 			goto out;
 		if (apply_salary(a, smin, smax, e) < 0)
 			goto out;
 	}
-	if (apply_skills(a, fields, written, answer, out, e) < 0)
+	if (apply_skills(cfg, a, fields, written, answer, out, e) < 0)
 		goto out;
 	if (normalize_validate_job(NULL, a, e) < 0) {
 		serr_wrap(e, "the recruiter's (N) values do not make a valid job: correct them and "
@@ -582,7 +585,7 @@ int step_apply_job_feedback(struct job_ctx *ctx, serr *e)
 	if (airtable_writes_get_record(ctx->store, ctx->cfg->jobs_table, ctx->partition, &written,
 				       e) < 0)
 		goto out;
-	if (feedback_apply(nj.normalized, fields, written, &fr, e) < 0) {
+	if (feedback_apply(ctx->cfg, nj.normalized, fields, written, &fr, e) < 0) {
 		serr_wrap(e, "job '%s'", ctx->partition);
 		goto out;
 	}

@@ -55,10 +55,11 @@ void feedback_result_free(struct feedback_result *r);
  * into a copy of answer (a validated job normalization). A cell is input
  * when scout never wrote it and it holds a value, or when it differs from
  * what scout last wrote (written: airtable_writes_get_record; a cleared
- * cell then clears the value). The result passes normalize_validate_job.
+ * cell then clears the value). cfg names the (N) columns. The result
+ * passes normalize_validate_job.
  */
-int feedback_apply(const json_t *answer, const json_t *fields, const json_t *written,
-		   struct feedback_result *out, serr *e) SCOUT_MUST;
+int feedback_apply(const struct config *cfg, const json_t *answer, const json_t *fields,
+		   const json_t *written, struct feedback_result *out, serr *e) SCOUT_MUST;
 
 /*
  * The (N) skill list of a cell ("Rust, Go; Kubernetes", one per line also

@@ -44,7 +44,7 @@ static int record_id_ok(const char *id)
 }
 
 /* SHA-256 of the record's (N) values in column order: what the run will read. */
-static int n_values_hash(const json_t *fields, char out[65], serr *e)
+static int n_values_hash(const struct config *cfg, const json_t *fields, char out[65], serr *e)
 {
 	json_t *vals = json_array();
 	char *text = NULL;
@@ -53,7 +53,8 @@ static int n_values_hash(const json_t *fields, char out[65], serr *e)
 	if (!vals)
 		goto oom;
 	for (size_t i = 0; i < normalize_job_n_count; i++) {
-		const json_t *v = json_object_get(fields, normalize_job_n_fields[i].airtable_name);
+		const json_t *v =
+			json_object_get(fields, normalize_n_column(cfg, &normalize_job_n_fields[i]));
 		if (json_array_append_new(vals, v ? json_deep_copy(v) : json_null()) < 0)
 			goto oom;
 	}
@@ -87,7 +88,7 @@ static int on_checked(void *ud, const json_t *record, serr *e)
 		return serr_set(e, "more than %d jobs have Start Matchmaking checked: raise "
 				   "sensor.max_requests",
 				max);
-	if (n_values_hash(fields, hash, e) < 0)
+	if (n_values_hash(c->ctx->cfg, fields, hash, e) < 0)
 		return serr_wrap(e, "job '%s'", id);
 	snprintf(key, sizeof(key), "%s:%.16s:%ld", id, hash, c->bucket);
 	tags = json_pack("{s:s,s:s}", "sensor", c->ctx->def->name, "n_hash", hash);
@@ -115,7 +116,7 @@ int sensor_eval_job_matchmaking(const struct sensor_eval_ctx *ctx, const char *c
 	(void)cursor;
 	buf_init(&formula, 4096);
 	for (size_t i = 0; i < normalize_job_n_count && n < MATCH_FIELDS_MAX - 2; i++)
-		names[n++] = normalize_job_n_fields[i].airtable_name;
+		names[n++] = normalize_n_column(cfg, &normalize_job_n_fields[i]);
 	names[n++] = cfg->j_start_matchmaking;
 	names[n] = NULL;
 	c.bucket = (long)(ctx->tick_start_ms / (interval_ms > 0 ? interval_ms : 1));

@@ -66,7 +66,7 @@ static int fetch_current(struct job_ctx *ctx, struct airtable *at, const struct 
 	if (n > SYNCBACK_CHUNK)
 		n = SYNCBACK_CHUNK;
 	for (size_t i = 0; i < sd->n && k + 2 < sizeof(names) / sizeof(names[0]); i++)
-		names[k++] = sd->nf[i].airtable_name;
+		names[k++] = normalize_n_column(ctx->cfg, &sd->nf[i]);
 	if (sd->uncheck)
 		names[k++] = ctx->cfg->j_start_matchmaking;
 	names[k] = NULL;
@@ -90,7 +90,8 @@ static int copy_verified(struct job_ctx *ctx, const json_t *row, const json_t *c
 			 struct tally *t, serr *e)
 {
 	const char *id = json_string_value(json_object_get(row, "id"));
-	int now = strcmp(airtable_str(current, "(N) Verification Status"), SYNCBACK_VERIFIED) == 0;
+	int now = strcmp(airtable_str(current, ctx->cfg->tn_verification_status),
+			 SYNCBACK_VERIFIED) == 0;
 	int found;
 
 	if (now == json_is_true(json_object_get(row, "verified")))
@@ -114,8 +115,8 @@ static int plan_one(struct job_ctx *ctx, const struct side *sd, const json_t *ro
 	syncback_plan_init(&p);
 	if (airtable_writes_get_record(ctx->store, sd->table, id, &written, e) < 0)
 		goto out;
-	if (syncback_plan_record(sd->nf, sd->n, json_object_get(row, "n"), current, written, &p,
-				 e) < 0) {
+	if (syncback_plan_record(ctx->cfg, sd->nf, sd->n, json_object_get(row, "n"), current,
+				 written, &p, e) < 0) {
 		serr_wrap(e, "%s record '%s'", sd->table_name, id);
 		goto out;
 	}

@@ -40,9 +40,9 @@ int step_syncback_job(struct job_ctx *ctx, serr *e) SCOUT_MUST;
 int step_syncback_job_fields(struct job_ctx *ctx, serr *e) SCOUT_MUST;
 
 /* The options of an (N) single-select column, or NULL (n = 0) for another column. */
-const char *const *syncback_select_choices(const char *column, size_t *n);
+const char *const *syncback_select_choices(const struct normalize_n_field *nf, size_t *n);
 /* Decimal places of an (N) number column: 1 for years, 0 for money. */
-int syncback_number_precision(const char *column);
+int syncback_number_precision(const struct normalize_n_field *nf);
 
 /*
  * The cell value of one (N) column for an answer's property value: text
@@ -50,7 +50,8 @@ int syncback_number_precision(const char *column);
  * precision, select options as their names; JSON null for an empty cell.
  * NULL with e filled when the value does not fit the column's type.
  */
-json_t *syncback_cell(const struct normalize_n_field *nf, const json_t *value, serr *e);
+json_t *syncback_cell(const struct config *cfg, const struct normalize_n_field *nf,
+		      const json_t *value, serr *e);
 
 /* What to do with one record. */
 struct syncback_plan {
@@ -64,13 +65,14 @@ void syncback_plan_free(struct syncback_plan *p);
 /*
  * Plan one record: normalized is the answer (its n_* properties), current
  * the record's Airtable "fields" (absent = empty), written what scout last
- * wrote to its cells (airtable_writes_get_record). A cell scout wrote
+ * wrote to its cells (airtable_writes_get_record); cfg names the columns
+ * (normalize_n_column). A cell scout wrote
  * before whose current value differs is a person's edit: kept, listed in
  * edits. Any other cell is written when its value would change.
  */
-int syncback_plan_record(const struct normalize_n_field *nf, size_t n, const json_t *normalized,
-			 const json_t *current, const json_t *written, struct syncback_plan *out,
-			 serr *e) SCOUT_MUST;
+int syncback_plan_record(const struct config *cfg, const struct normalize_n_field *nf, size_t n,
+			 const json_t *normalized, const json_t *current, const json_t *written,
+			 struct syncback_plan *out, serr *e) SCOUT_MUST;
 
 /* Normalized rows to sync, SYNCBACK_CHUNK at a time (syncback_store.c). */
 struct syncback_rows {

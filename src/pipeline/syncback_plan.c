@@ -17,29 +17,35 @@
 static const char *const work_setups[] = { "remote", "hybrid", "onsite" };
 static const char *const verification[] = { SYNCBACK_UNVERIFIED, SYNCBACK_VERIFIED };
 
-const char *const *syncback_select_choices(const char *column, size_t *n)
+/*
+ * Known by the column's entry, not its name: the name is the recruiters'
+ * to choose (field.talent_n.*, field.job_n.*), the options are scout's.
+ */
+const char *const *syncback_select_choices(const struct normalize_n_field *nf, size_t *n)
 {
 	*n = 0;
-	if (!column)
+	if (!nf || strcmp(nf->airtable_type, "singleSelect") != 0)
 		return NULL;
-	if (strcmp(column, "(N) Seniority Level") == 0) {
+	if (!nf->property) {
+		/* scout's own select: (N) Verification Status */
+		*n = COUNT(verification);
+		return verification;
+	}
+	if (strcmp(nf->property, "n_seniority_level") == 0) {
 		*n = normalize_seniority_count;
 		return normalize_seniority_levels;
 	}
-	if (strcmp(column, "(N) Work Setup") == 0) {
+	if (strcmp(nf->property, "n_work_setup") == 0) {
 		*n = COUNT(work_setups);
 		return work_setups;
-	}
-	if (strcmp(column, "(N) Verification Status") == 0) {
-		*n = COUNT(verification);
-		return verification;
 	}
 	return NULL;
 }
 
-int syncback_number_precision(const char *column)
+/* Years keep a decimal (7.5 years), money is whole. */
+int syncback_number_precision(const struct normalize_n_field *nf)
 {
-	return column && strstr(column, "Years") ? 1 : 0;
+	return nf && nf->property && strstr(nf->property, "years") ? 1 : 0;
 }
 
 /*
@@ -85,9 +91,10 @@ static json_t *number_cell(double d, int precision)
 	return json_real(r);
 }
 
-json_t *syncback_cell(const struct normalize_n_field *nf, const json_t *value, serr *e)
+json_t *syncback_cell(const struct config *cfg, const struct normalize_n_field *nf,
+		      const json_t *value, serr *e)
 {
-	const char *type = nf->airtable_type;
+	const char *type = nf->airtable_type, *col = normalize_n_column(cfg, nf);
 	json_t *v;
 
 	if (!value || json_is_null(value))
@@ -95,20 +102,19 @@ json_t *syncback_cell(const struct normalize_n_field *nf, const json_t *value, s
 	if (strcmp(type, "number") == 0) {
 		if (!json_is_number(value)) {
 			serr_set(e, "cannot map '%s' to '%s': a number column needs a number",
-				 nf->property ? nf->property : "", nf->airtable_name);
+				 nf->property ? nf->property : "", col);
 			return NULL;
 		}
-		return number_cell(json_number_value(value),
-				   syncback_number_precision(nf->airtable_name));
+		return number_cell(json_number_value(value), syncback_number_precision(nf));
 	}
 	if (!json_is_string(value)) {
 		serr_set(e, "cannot map '%s' to '%s': a %s column needs text",
-			 nf->property ? nf->property : "", nf->airtable_name, type);
+			 nf->property ? nf->property : "", col, type);
 		return NULL;
 	}
 	if (strcmp(type, "singleSelect") == 0) {
 		size_t n;
-		const char *const *choices = syncback_select_choices(nf->airtable_name, &n);
+		const char *const *choices = syncback_select_choices(nf, &n);
 		const char *s = json_string_value(value);
 
 		if (!*s)
@@ -116,14 +122,13 @@ json_t *syncback_cell(const struct normalize_n_field *nf, const json_t *value, s
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(choices[i], s) == 0)
 				return json_string(s);
-		serr_set(e, "cannot map '%.60s' to '%s': not one of the column's options", s,
-			 nf->airtable_name);
+		serr_set(e, "cannot map '%.60s' to '%s': not one of the column's options", s, col);
 		return NULL;
 	}
 	v = text_cell(json_string_value(value), strcmp(type, "singleLineText") == 0);
 	if (!v)
 		serr_set(e, "cannot map '%s' to '%s': out of memory",
-			 nf->property ? nf->property : "", nf->airtable_name);
+			 nf->property ? nf->property : "", col);
 	return v;
 }
 
@@ -145,9 +150,9 @@ static int is_empty(const json_t *v)
 	return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
 }
 
-int syncback_plan_record(const struct normalize_n_field *nf, size_t n, const json_t *normalized,
-			 const json_t *current, const json_t *written, struct syncback_plan *out,
-			 serr *e)
+int syncback_plan_record(const struct config *cfg, const struct normalize_n_field *nf, size_t n,
+			 const json_t *normalized, const json_t *current, const json_t *written,
+			 struct syncback_plan *out, serr *e)
 {
 	int rc = -1;
 
@@ -159,7 +164,7 @@ int syncback_plan_record(const struct normalize_n_field *nf, size_t n, const jso
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *col = nf[i].airtable_name;
+		const char *col = normalize_n_column(cfg, &nf[i]);
 		json_t *cur = json_object_get(current, col);
 		json_t *last = json_object_get(written, col);
 		json_t *want;
@@ -180,7 +185,7 @@ int syncback_plan_record(const struct normalize_n_field *nf, size_t n, const jso
 				continue;
 			want = json_string(SYNCBACK_UNVERIFIED);
 		} else {
-			want = syncback_cell(&nf[i], json_object_get(normalized, nf[i].property), e);
+			want = syncback_cell(cfg, &nf[i], json_object_get(normalized, nf[i].property), e);
 			if (!want)
 				goto out;
 		}

@@ -99,42 +99,44 @@ static int push(json_t *arr, json_t *v)
 }
 
 /*
- * The "(N)" fields scout writes back after normalization, with the types
- * normalize_*_n_fields[] gives them (select options and number precision
- * as the sync-back writes them), empty at generation: the simulator
- * accepts scout's writes to them and rejects fields a base lacks.
+ * The "(N)" fields scout writes back after normalization, named as the
+ * config names them, with the types normalize_*_n_fields[] gives them
+ * (select options and number precision as the sync-back writes them),
+ * empty at generation: the simulator accepts scout's writes to them and
+ * rejects fields a base lacks.
  */
-static json_t *n_field(const struct normalize_n_field *nf)
+static json_t *n_field(const struct config *c, const struct normalize_n_field *nf)
 {
-	const char *const *choices;
+	const char *const *choices, *name = normalize_n_column(c, nf);
 	size_t n;
 
 	if (strcmp(nf->airtable_type, "singleSelect") == 0) {
-		choices = syncback_select_choices(nf->airtable_name, &n);
-		return choices ? fld_choices(nf->airtable_name, nf->airtable_type, choices, n) : NULL;
+		choices = syncback_select_choices(nf, &n);
+		return choices ? fld_choices(name, nf->airtable_type, choices, n) : NULL;
 	}
 	if (strcmp(nf->airtable_type, "number") == 0)
-		return json_pack("{s:s, s:s, s:{s:i}}", "name", nf->airtable_name, "type", "number",
-				 "options", "precision", syncback_number_precision(nf->airtable_name));
-	return fld(nf->airtable_name, nf->airtable_type);
+		return json_pack("{s:s, s:s, s:{s:i}}", "name", name, "type", "number", "options",
+				 "precision", syncback_number_precision(nf));
+	return fld(name, nf->airtable_type);
 }
 
-static int add_n_fields(json_t *fields, const struct normalize_n_field *nf, size_t n)
+static int add_n_fields(const struct config *c, json_t *fields, const struct normalize_n_field *nf,
+			size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (push(fields, n_field(&nf[i])) < 0)
+		if (push(fields, n_field(c, &nf[i])) < 0)
 			return -1;
 	return 0;
 }
 
-static int add_normalized_talent_fields(json_t *fields)
+static int add_normalized_talent_fields(const struct config *c, json_t *fields)
 {
-	return add_n_fields(fields, normalize_talent_n_fields, normalize_talent_n_count);
+	return add_n_fields(c, fields, normalize_talent_n_fields, normalize_talent_n_count);
 }
 
-static int add_normalized_job_fields(json_t *fields)
+static int add_normalized_job_fields(const struct config *c, json_t *fields)
 {
-	return add_n_fields(fields, normalize_job_n_fields, normalize_job_n_count);
+	return add_n_fields(c, fields, normalize_job_n_fields, normalize_job_n_count);
 }
 
 static json_t *talent_fields(const struct config *c)
@@ -170,7 +172,7 @@ static json_t *talent_fields(const struct config *c)
 	for (size_t i = 0; i < COUNT(talent_links); i++)
 		if (push(f, fld_link(talent_links[i].talent, c->ats_table, talent_links[i].ats)) < 0)
 			goto fail;
-	if (add_normalized_talent_fields(f) < 0)
+	if (add_normalized_talent_fields(c, f) < 0)
 		goto fail;
 	return f;
 fail:
@@ -191,7 +193,7 @@ static json_t *job_fields(const struct config *c)
 	    push(f, fld(c->j_timezone, "singleLineText")) < 0 ||
 	    push(f, fld(c->j_start_matchmaking, "checkbox")) < 0 ||
 	    push(f, fld_link(JOBS_ATS_FIELD, c->ats_table, c->a_job)) < 0 ||
-	    add_normalized_job_fields(f) < 0) {
+	    add_normalized_job_fields(c, f) < 0) {
 		json_decref(f);
 		return NULL;
 	}

@@ -2,7 +2,9 @@
  * Integration tests of the (N) sync-back against the simulator and a real
  * PostgreSQL database: batches of 10, recruiters' edits kept and recorded
  * as feedback, re-runs that write nothing, the candidate sensor left quiet,
- * Start Matchmaking unchecked and Verification Status never overwritten.
+ * Start Matchmaking unchecked and Verification Status never overwritten,
+ * and (N) columns renamed in the config written, and read back by the
+ * feedback step, under their configured names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include "orchestrator/job.h"
 #include "orchestrator/run.h"
 #include "orchestrator/sensor.h"
+#include "pipeline/feedback.h"
 #include "pipeline/syncback.h"
 #include "sim/generate.h"
 #include "sim/sim.h"
@@ -34,6 +37,12 @@
 #define CAND_JOB "upload_normalized_to_airtable_job"
 #define JOBS_JOB "upload_normalized_jobs_to_airtable_job"
 #define PIPELINE_END_JOB "syncback_job_pipeline_end_test_job"
+#define FEEDBACK_JOB "syncback_apply_feedback_test_job"
+
+/* (N) columns a base may call otherwise: field.talent_n.*, field.job_n.* */
+#define RENAMED_SUMMARY "Summary (normalized)"
+#define RENAMED_VERIFIED "Verified?"
+#define RENAMED_MUST "Must-haves (normalized)"
 
 struct fx {
 	struct sim *sim;
@@ -122,7 +131,22 @@ static void normalize_table(struct fx *f, const char *table, int jobs)
 	}
 }
 
-static struct fx *fx_new(const char *name)
+/* Rename a field of the generated base, as a recruiter renames a column. */
+static void rename_field(json_t *base, const char *table, const char *from, const char *to)
+{
+	size_t i;
+	json_t *fd;
+
+	json_array_foreach(json_object_get(table_of(base, table), "fields"), i, fd)
+		if (strcmp(json_string_value(json_object_get(fd, "name")), from) == 0) {
+			assert_int_equal(json_object_set_new(fd, "name", json_string(to)), 0);
+			return;
+		}
+	fail_msg("no field '%s' in table '%s'", from, table);
+}
+
+/* renamed: the base and the config call three (N) columns by other names. */
+static struct fx *fx_new_base(const char *name, int renamed)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct harness_sim_opts so;
@@ -149,10 +173,20 @@ static struct fx *fx_new(const char *name)
 	f->base = sample_generate(&go, &e);
 	if (!f->base)
 		fail_msg("%s", e.msg);
+	if (renamed) {
+		rename_field(f->base, HARNESS_TALENT, "(N) Professional Summary", RENAMED_SUMMARY);
+		rename_field(f->base, HARNESS_TALENT, "(N) Verification Status", RENAMED_VERIFIED);
+		rename_field(f->base, HARNESS_JOBS, "(N) Must Have Skills", RENAMED_MUST);
+	}
 	if (sim_load_base(f->sim, f->base, &e) < 0)
 		fail_msg("%s", e.msg);
 
 	assert_int_equal(config_init(&f->cfg, &e), 0);
+	if (renamed) {
+		cfg_set(&f->cfg, "field.talent_n.professional_summary", RENAMED_SUMMARY);
+		cfg_set(&f->cfg, "field.talent_n.verification_status", RENAMED_VERIFIED);
+		cfg_set(&f->cfg, "field.job_n.must_have_skills", RENAMED_MUST);
+	}
 	snprintf(home, sizeof(home), "%s/%s", root ? root : "/tmp", name);
 	mkdir(home, 0755);
 	cfg_set(&f->cfg, "home", home);
@@ -172,6 +206,11 @@ static struct fx *fx_new(const char *name)
 	normalize_table(f, HARNESS_TALENT, 0);
 	normalize_table(f, HARNESS_JOBS, 1);
 	return f;
+}
+
+static struct fx *fx_new(const char *name)
+{
+	return fx_new_base(name, 0);
 }
 
 static void fx_free(struct fx *f)
@@ -422,6 +461,94 @@ static void start_matchmaking_is_unchecked_after_the_job_pipelines_sync_back(voi
 	fx_free(f);
 }
 
+/* The job's stored normalization (new reference). */
+static json_t *job_answer(struct fx *f, const char *id)
+{
+	struct normalized_job nj;
+	json_t *a;
+	int found = 0;
+	serr e;
+
+	normalized_job_init(&nj);
+	if (normalized_job_get(&f->st, id, &nj, &found, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(found);
+	a = json_incref(nj.normalized);
+	normalized_job_free(&nj);
+	return a;
+}
+
+static void renamed_n_columns_are_written_and_read_under_their_configured_names(void **state)
+{
+	static const struct job_def feedback = {
+		.name = FEEDBACK_JOB,
+		.description = "the feedback job's first step alone",
+		.partitioning = PART_JOBS,
+		.tags = "airtable",
+		.steps = { { "apply_job_feedback", step_apply_job_feedback } },
+	};
+	struct fx *f = fx_new_base("syncback_renamed", 1);
+	const char *cand = record_id(f, HARNESS_TALENT, 3), *job = record_id(f, HARNESS_JOBS, 1);
+	struct normalized_candidate c;
+	const json_t *must;
+	json_t *now, *answer;
+	int found;
+	serr e;
+
+	(void)state;
+	if (!job_def_find(FEEDBACK_JOB) && job_defs_register(&feedback, &e) < 0)
+		fail_msg("%s", e.msg);
+
+	/* Talent: the values land in the renamed columns, nothing under the default names */
+	must_run(f, CAND_JOB, cand);
+	normalized_candidate_init(&c);
+	assert_int_equal(normalized_candidate_get(&f->st, cand, &c, &found, &e), 0);
+	assert_true(found);
+	now = fields_now(f, HARNESS_TALENT, cand);
+	assert_string_equal(json_string_value(json_object_get(now, RENAMED_SUMMARY)),
+			    json_string_value(json_object_get(c.normalized,
+							      "n_professional_summary")));
+	assert_string_equal(json_string_value(json_object_get(now, RENAMED_VERIFIED)),
+			    SYNCBACK_UNVERIFIED);
+	assert_null(json_object_get(now, "(N) Professional Summary"));
+	assert_null(json_object_get(now, "(N) Verification Status"));
+	json_decref(now);
+	normalized_candidate_free(&c);
+
+	/* the recruiter's verification is read from the renamed column */
+	edit(f, HARNESS_TALENT, cand, json_pack("{s:s}", RENAMED_VERIFIED, "verified"));
+	must_run(f, CAND_JOB, cand);
+	assert_int_equal(count(f, "SELECT count(*) FROM normalized_candidates WHERE verified"
+				  " AND record_id = $1",
+			       cand),
+			 1);
+
+	/* Customers STT: the must-haves land in the renamed column */
+	must_run(f, JOBS_JOB, job);
+	answer = job_answer(f, job);
+	now = fields_now(f, HARNESS_JOBS, job);
+	assert_string_equal(json_string_value(json_object_get(now, RENAMED_MUST)),
+			    json_string_value(json_object_get(answer, "n_must_have_skills")));
+	assert_null(json_object_get(now, "(N) Must Have Skills"));
+	json_decref(now);
+	json_decref(answer);
+
+	/* a recruiter's edit of the renamed column is what the feedback step applies */
+	edit(f, HARNESS_JOBS, job, json_pack("{s:s}", RENAMED_MUST, "Quantum Basketweaving"));
+	must_run(f, FEEDBACK_JOB, job);
+	answer = job_answer(f, job);
+	assert_string_equal(json_string_value(json_object_get(answer, "n_must_have_skills")),
+			    "Quantum Basketweaving");
+	must = json_object_get(answer, "must_have_skills");
+	assert_int_equal(json_array_size(must), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(must, 0), "name")),
+			    "Quantum Basketweaving");
+	json_decref(answer);
+	assert_int_equal(count(f, "SELECT count(*) FROM human_edits WHERE field = $1", RENAMED_MUST),
+			 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +557,7 @@ int main(void)
 		cmocka_unit_test(verification_status_verified_is_never_overwritten),
 		cmocka_unit_test(scouts_own_writes_do_not_retrigger_the_candidate_sensor),
 		cmocka_unit_test(start_matchmaking_is_unchecked_after_the_job_pipelines_sync_back),
+		cmocka_unit_test(renamed_n_columns_are_written_and_read_under_their_configured_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

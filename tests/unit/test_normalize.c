@@ -293,17 +293,31 @@ static void n_field_tables_name_schema_properties(void **state)
 	const json_t *cp = json_object_get(normalize_schema_candidate(), "properties");
 	const json_t *jp = json_object_get(normalize_schema_job(), "properties");
 
+	struct config c;
+	serr e;
+
 	(void)state;
+	assert_int_equal(config_init(&c, &e), 0);
 	assert_true(normalize_talent_n_count >= 9);
 	for (size_t i = 0; i < normalize_talent_n_count; i++) {
-		assert_true(str_has_prefix_n(normalize_talent_n_fields[i].airtable_name));
+		assert_true(str_has_prefix_n(normalize_n_column(&c, &normalize_talent_n_fields[i])));
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(normalize_n_column(&c, &normalize_talent_n_fields[i]),
+						normalize_n_column(&c, &normalize_talent_n_fields[k]));
 		if (normalize_talent_n_fields[i].property)
 			assert_non_null(json_object_get(cp, normalize_talent_n_fields[i].property));
 	}
 	for (size_t i = 0; i < normalize_job_n_count; i++) {
-		assert_true(str_has_prefix_n(normalize_job_n_fields[i].airtable_name));
+		assert_true(str_has_prefix_n(normalize_n_column(&c, &normalize_job_n_fields[i])));
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(normalize_n_column(&c, &normalize_job_n_fields[i]),
+						normalize_n_column(&c, &normalize_job_n_fields[k]));
 		assert_non_null(json_object_get(jp, normalize_job_n_fields[i].property));
 	}
+	/* a renamed column is read from the config */
+	assert_int_equal(config_set(&c, "field.job_n.must_have_skills", "Must-haves", &e), 0);
+	assert_string_equal(normalize_n_column(&c, &normalize_job_n_fields[2]), "Must-haves");
+	config_free(&c);
 }
 
 static void currencies_are_iso_4217(void **state)
