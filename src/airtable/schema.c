@@ -33,17 +33,26 @@ static const struct field_opt options[] = {
 
 struct table_group {
 	const char *prefix;    /* config keys of this table's fields */
+	const char *prefix_n;  /* config keys of its (N) columns, or NULL */
 	const char *table_key; /* config key of the table id */
 	size_t table_offset;
 	const char *label;
 };
 
 static const struct table_group groups[] = {
-	{ "field.talent.", "airtable.talent_table", offsetof(struct config, talent_table), "Talent" },
-	{ "field.jobs.", "airtable.jobs_table", offsetof(struct config, jobs_table), "Customers STT" },
-	{ "field.ats.", "airtable.ats_table", offsetof(struct config, ats_table), "ATS" },
+	{ "field.talent.", "field.talent_n.", "airtable.talent_table",
+	  offsetof(struct config, talent_table), "Talent" },
+	{ "field.jobs.", "field.job_n.", "airtable.jobs_table", offsetof(struct config, jobs_table),
+	  "Customers STT" },
+	{ "field.ats.", NULL, "airtable.ats_table", offsetof(struct config, ats_table), "ATS" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+
+/* Whether a config key names a field of the group's table (its (N) columns included). */
+static int in_group(const char *key, const struct table_group *g)
+{
+	return str_starts_with(key, g->prefix) || (g->prefix_n && str_starts_with(key, g->prefix_n));
+}
 
 static const char *opt_str(const struct config *cfg, size_t offset)
 {
@@ -53,17 +62,18 @@ static const char *opt_str(const struct config *cfg, size_t offset)
 
 const char *airtable_field_key(const struct config *cfg, const char *table, const char *field)
 {
-	const char *prefix = "field.";
+	const struct table_group *grp = NULL;
 
 	if (!field || !*field)
 		return NULL;
 	for (size_t g = 0; table && g < NGROUPS; g++)
 		if (strcmp(opt_str(cfg, groups[g].table_offset), table) == 0) {
-			prefix = groups[g].prefix;
+			grp = &groups[g];
 			break;
 		}
 	for (size_t i = 0; i < NOPTIONS; i++)
-		if (options[i].is_string && str_starts_with(options[i].key, prefix) &&
+		if (options[i].is_string &&
+		    (grp ? in_group(options[i].key, grp) : str_starts_with(options[i].key, "field.")) &&
 		    strcmp(opt_str(cfg, options[i].offset), field) == 0)
 			return options[i].key;
 	return NULL;
@@ -178,7 +188,7 @@ int airtable_check_mapping(struct airtable *at, serr *e)
 			const char *field, *near;
 			int n;
 
-			if (!options[i].is_string || !str_starts_with(options[i].key, groups[g].prefix))
+			if (!options[i].is_string || !in_group(options[i].key, &groups[g]))
 				continue;
 			field = opt_str(at->cfg, options[i].offset);
 			if (!*field || has_field(table, field, &near))

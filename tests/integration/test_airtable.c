@@ -56,14 +56,18 @@ static const char *opt_value(const struct config *c, size_t offset)
 	return *(char *const *)(const void *)((const char *)c + offset);
 }
 
-/* A table carrying every configured field of one group (text fields, except a few types). */
-static json_t *table_schema(const struct config *c, const char *prefix)
+/*
+ * A table carrying every configured field of one group, its (N) columns
+ * (prefix_n) included (text fields, except a few types).
+ */
+static json_t *table_schema(const struct config *c, const char *prefix, const char *prefix_n)
 {
 	json_t *fields = json_array();
 
 	for (size_t i = 0; i < sizeof(all_opts) / sizeof(all_opts[0]); i++) {
 		const char *name, *type = "singleLineText";
-		if (!all_opts[i].is_string || !str_starts_with(all_opts[i].key, prefix))
+		if (!all_opts[i].is_string || (!str_starts_with(all_opts[i].key, prefix) &&
+					       !(prefix_n && str_starts_with(all_opts[i].key, prefix_n))))
 			continue;
 		name = opt_value(c, all_opts[i].offset);
 		if (strcmp(all_opts[i].key, "field.talent.highlight") == 0)
@@ -104,10 +108,10 @@ static json_t *load_base(const char *base_id, int n)
 
 	base = json_pack("{s:s, s:[{s:s, s:s, s:o, s:o}, {s:s, s:s, s:o, s:[]}, {s:s, s:s, s:o, s:[]}]}",
 			 "id", base_id, "tables", "id", c->talent_table, "name", "Talent", "fields",
-			 table_schema(c, "field.talent."), "records", talent_records(c, n), "id",
-			 c->jobs_table, "name", "Customers STT", "fields", table_schema(c, "field.jobs."),
-			 "records", "id", c->ats_table, "name", "ATS", "fields",
-			 table_schema(c, "field.ats."), "records");
+			 table_schema(c, "field.talent.", "field.talent_n."), "records",
+			 talent_records(c, n), "id", c->jobs_table, "name", "Customers STT", "fields",
+			 table_schema(c, "field.jobs.", "field.job_n."), "records", "id", c->ats_table,
+			 "name", "ATS", "fields", table_schema(c, "field.ats.", NULL), "records");
 	assert_non_null(base);
 	if (sim_load_base(fx.sim, base, &e) < 0)
 		fail_msg("%s", e.msg);

@@ -175,6 +175,12 @@ static void field_names_map_back_to_their_config_key_per_table(void **state)
 	assert_string_equal(airtable_field_key(&c, c.ats_table, "Job"), "field.ats.job");
 	assert_null(airtable_field_key(&c, c.talent_table, "Job"));
 	assert_null(airtable_field_key(&c, c.talent_table, "No Such Field"));
+	/* the (N) columns are mapped too, per table */
+	assert_string_equal(airtable_field_key(&c, c.talent_table, "(N) Location"),
+			    "field.talent_n.location");
+	assert_string_equal(airtable_field_key(&c, c.jobs_table, "(N) Location"),
+			    "field.job_n.location");
+	assert_null(airtable_field_key(&c, c.talent_table, "(N) Must Have Skills"));
 	/* an unknown table searches every field.* key */
 	assert_string_equal(airtable_field_key(&c, "tblOther", "Hiring Job Title"), "field.jobs.title");
 	assert_int_equal(config_set(&c, "field.talent.cv", "Resume", &e), 0);
