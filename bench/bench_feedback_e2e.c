@@ -34,7 +34,7 @@
 #include "llm/normalize_schema.h"
 #include "orchestrator/run.h"
 #include "orchestrator/sensor.h"
-#include "pipeline/match_pool.h"
+#include "store/match_pool.h"
 #include "pipeline/pool_warm.h"
 #include "sim/generate.h"
 #include "sim/sim.h"

@@ -53,10 +53,5 @@ void lease_keeper_remove(struct lease_keeper *k, struct lease *l);
 
 enum queue_lease_state lease_state(struct lease *l);
 
-/*
- * Open s on the same database as `like` (same server, user, database and
- * password), for the threads that need their own connection.
- */
-int lease_open_store_like(struct store *s, const struct store *like, serr *e) SCOUT_MUST;
 
 #endif

@@ -125,7 +125,7 @@ static void *slot_main(void *arg)
 	struct store st;
 	serr e;
 
-	if (lease_open_store_like(&st, &w->st, &e) < 0) {
+	if (store_open_like(&st, &w->st, &e) < 0) {
 		log_error("worker slot cannot connect to the database", "slot=%d error=\"%s\"",
 			  sl->index, e.msg);
 		pthread_mutex_lock(&w->mu);

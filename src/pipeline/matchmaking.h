@@ -12,7 +12,7 @@
 #include "config/config.h"
 #include "core/err.h"
 #include "match/match.h"
-#include "pipeline/match_pool.h"
+#include "store/match_pool.h"
 #include "store/store.h"
 
 struct job_ctx;

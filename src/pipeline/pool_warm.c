@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "orchestrator/lease.h"
 
 /* While a warm-up is being stopped: how often its statement is canceled again. */
 #define CANCEL_EVERY_MS 100
@@ -156,7 +155,7 @@ int pool_warm_start(struct pool_warm *w, const struct config *cfg, const struct 
 	w->interval_s = cfg->match_pool_refresh_seconds;
 	w->stop = stop;
 	w->stop_now = stop_now;
-	if (lease_open_store_like(&w->st, like, e) < 0)
+	if (store_open_like(&w->st, like, e) < 0)
 		return serr_wrap(e, "cannot start warming the candidate pool");
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_condattr_init(&ca);

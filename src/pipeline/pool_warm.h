@@ -15,7 +15,7 @@
 
 #include "config/config.h"
 #include "core/err.h"
-#include "pipeline/match_pool.h"
+#include "store/match_pool.h"
 #include "store/store.h"
 
 /* Longest refresh interval accepted: one day. */

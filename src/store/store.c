@@ -368,3 +368,46 @@ int store_column_exists(struct store *s, const char *table, const char *column, 
 	*exists = n > 0;
 	return 0;
 }
+
+/* Quote a conninfo value: single quotes, with ' and \ escaped. */
+static int conninfo_put(struct buf *b, const char *key, const char *val)
+{
+	if (buf_printf(b, "%s%s='", b->len ? " " : "", key) < 0)
+		return -1;
+	for (const char *p = val; *p; p++)
+		if (((*p == '\'' || *p == '\\') && buf_putc(b, '\\') < 0) || buf_putc(b, *p) < 0)
+			return -1;
+	return buf_putc(b, '\'');
+}
+
+int store_open_like(struct store *s, const struct store *like, serr *e)
+{
+	PQconninfoOption *opts;
+	struct buf ci;
+	int rc = -1;
+
+	store_init(s);
+	if (!like || !like->conn)
+		return serr_set(e, "cannot open another database connection: the first one is not "
+				   "open");
+	if (!(opts = PQconninfo(like->conn)))
+		return serr_set(e, "cannot open another database connection: out of memory");
+	buf_init(&ci, 64 * 1024);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (conninfo_put(&ci, o->keyword, o->val) < 0) {
+			serr_set(e, "cannot open another database connection: connection string too "
+				    "long");
+			goto out;
+		}
+	}
+	rc = store_open_url(s, buf_cstr(&ci), e);
+out:
+	/* the string may hold a password: wipe it */
+	if (ci.data)
+		memset(ci.data, 0, ci.cap);
+	buf_free(&ci);
+	PQconninfoFree(opts);
+	return rc;
+}

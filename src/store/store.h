@@ -30,6 +30,11 @@ int store_open(struct store *s, const struct config *cfg, serr *e) SCOUT_MUST;
 /* Connect to a libpq URI or key=value connection string. */
 int store_open_url(struct store *s, const char *url, serr *e) SCOUT_MUST;
 void store_close(struct store *s);
+/*
+ * Open s on the same database as `like` (same server, user, database and
+ * password), for the threads that need their own connection.
+ */
+int store_open_like(struct store *s, const struct store *like, serr *e) SCOUT_MUST;
 
 /*
  * Run one parameterized statement (text parameters, NULL for SQL NULL).

@@ -27,7 +27,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "orchestrator/run.h"
-#include "pipeline/match_pool.h"
+#include "store/match_pool.h"
 #include "pipeline/matchmaking.h"
 #include "sim/generate.h"
 #include "sim/sim.h"

@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "orchestrator/worker.h"
-#include "pipeline/match_pool.h"
+#include "store/match_pool.h"
 #include "pipeline/pool_warm.h"
 #include "support/harness_db.h"
 

@@ -2,8 +2,8 @@
  * Reading matchmaking inputs out of PostgreSQL results, shared by the pool
  * loader (match_pool.c) and the job loader (job_match.c).
  */
-#ifndef SCOUT_PIPELINE_MATCH_ROWS_H
-#define SCOUT_PIPELINE_MATCH_ROWS_H
+#ifndef SCOUT_STORE_MATCH_ROWS_H
+#define SCOUT_STORE_MATCH_ROWS_H
 
 #include <libpq-fe.h>
 

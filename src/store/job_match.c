@@ -1,7 +1,7 @@
 /*
  * Loading one job in the matchmaking engine's form (see job_match.h).
  */
-#include "pipeline/job_match.h"
+#include "store/job_match.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "pipeline/match_rows.h"
+#include "store/match_rows.h"
 
 void job_match_input_init(struct job_match_input *j)
 {

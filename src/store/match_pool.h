@@ -11,15 +11,15 @@
  * three statements a chunk, vectors in binary form; a full load fetches two
  * chunks at a time over a second connection that shares the snapshot.
  */
-#ifndef SCOUT_PIPELINE_MATCH_POOL_H
-#define SCOUT_PIPELINE_MATCH_POOL_H
+#ifndef SCOUT_STORE_MATCH_POOL_H
+#define SCOUT_STORE_MATCH_POOL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
 #include "match/match.h"
-#include "pipeline/job_match.h"
+#include "store/job_match.h"
 #include "store/store.h"
 
 /* What one refresh did. */

@@ -3,7 +3,7 @@
  * the binary array format, binary-result queries, and the small column
  * conversions the pool and job loaders share.
  */
-#include "pipeline/match_rows.h"
+#include "store/match_rows.h"
 
 #include <arpa/inet.h>
 #include <math.h>

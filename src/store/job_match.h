@@ -4,8 +4,8 @@
  * vectors, its narrative vectors, and the candidates a recruiter rejected
  * for it in any rejection column of its ATS rows.
  */
-#ifndef SCOUT_PIPELINE_JOB_MATCH_H
-#define SCOUT_PIPELINE_JOB_MATCH_H
+#ifndef SCOUT_STORE_JOB_MATCH_H
+#define SCOUT_STORE_JOB_MATCH_H
 
 #include <stddef.h>
 

@@ -2,7 +2,7 @@
  * The candidate pool loader and its process-wide cache, and the loader of
  * one job (see match_pool.h).
  */
-#include "pipeline/match_pool.h"
+#include "store/match_pool.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -13,8 +13,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "orchestrator/lease.h"
-#include "pipeline/match_rows.h"
+#include "store/match_rows.h"
 
 /* Candidates read per round of statements: bounds the memory of one result.
  * Tests lower it (pool_cache_chunk_set) to exercise many rounds. */
@@ -451,7 +450,7 @@ static int open_side(struct store *s, struct store *side, serr *err)
 	 * this connection forever (the wait is a thread join, which the
 	 * server's deadlock detector cannot see); a timed-out chunk is fetched
 	 * again on the first connection */
-	if (lease_open_store_like(side, s, &e) < 0 ||
+	if (store_open_like(side, s, &e) < 0 ||
 	    store_exec(side, "begin the second pool connection",
 		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, &e) < 0 ||
 	    buf_printf(&sql, "SET TRANSACTION SNAPSHOT '%s'", id) < 0 ||
