@@ -22,6 +22,8 @@
 #include "core/util.h"
 
 #define DEFAULT_MAX_BODY (10 * 1024 * 1024)
+/* Refused bodies up to this size are read to the end before the 413. */
+#define SIM_DRAIN_MAX ((uint64_t)64 * 1024 * 1024)
 /* control requests carry whole bases, PDFs included */
 #define CONTROL_MAX_BODY ((size_t)1024 * 1024 * 1024)
 
@@ -374,16 +376,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(rq->method, sizeof(rq->method), "%s", method);
 		rq->auth = header_dup(c, MHD_HTTP_HEADER_AUTHORIZATION);
 		rq->notion_version = header_dup(c, "Notion-Version");
+		/* A body over the cap is read and dropped, then refused: answering
+		 * while the client still sends makes the server close on it, and
+		 * the client may see a reset instead of the 413. Past
+		 * SIM_DRAIN_MAX the answer comes at once. */
 		if (cl && parse_i64(cl, 0, INT64_MAX, &len) == 0 && (uint64_t)len > rq->body.max) {
-			/* answer before reading a body we would refuse anyway */
 			rq->too_large = 1;
-			return serve(s, c, rq);
+			if ((uint64_t)len > SIM_DRAIN_MAX)
+				return serve(s, c, rq);
 		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		if (!rq->too_large && buf_append(&rq->body, upload, *upload_size) < 0)
 			rq->too_large = 1;
+		if (rq->too_large) {
+			rq->drained += *upload_size;
+			if (rq->drained > SIM_DRAIN_MAX) {
+				*upload_size = 0;
+				return serve(s, c, rq);
+			}
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}

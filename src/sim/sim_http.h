@@ -37,6 +37,7 @@ struct sim_req {
 	json_t *query;		/* [[key, value], ...] decoded, in order */
 	struct buf body;
 	int too_large;		/* body passed the cap */
+	uint64_t drained;	/* bytes of a refused body read and dropped */
 	int started;
 	int answered;		/* a response was queued */
 	int64_t start_ms;	/* wall clock at arrival */
