@@ -438,11 +438,28 @@ out:
 	return rc;
 }
 
+/* Every row, ROWS_PER_STATEMENT to a statement. */
+static int put_all(struct store *s, const struct put_target *t, const char *what,
+		   const char *model, int dimensions, const char *const *keys,
+		   const float *vectors, size_t n, serr *e)
+{
+	char dims_text[16];
+
+	snprintf(dims_text, sizeof(dims_text), "%d", dimensions);
+	for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT) {
+		size_t to = from + ROWS_PER_STATEMENT < n ? from + ROWS_PER_STATEMENT : n;
+
+		if (put_chunk(s, t, what, model, dims_text, dimensions, keys, vectors, from, to,
+			      e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int embedding_cache_put_many(struct store *s, const char *model, int dimensions,
 			     const char *const *hashes, const float *vectors, size_t n, serr *e)
 {
 	const char *what = "store vectors in the embedding cache";
-	char dims_text[16];
 
 	if (space_check(what, model, dimensions, e) < 0)
 		return -1;
@@ -450,15 +467,7 @@ int embedding_cache_put_many(struct store *s, const char *model, int dimensions,
 		if (!hash_ok(hashes[i]))
 			return serr_set(e, "cannot %s: hash %zu is not 64 lowercase hex characters",
 					what, i);
-	snprintf(dims_text, sizeof(dims_text), "%d", dimensions);
-	for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT) {
-		size_t to = from + ROWS_PER_STATEMENT < n ? from + ROWS_PER_STATEMENT : n;
-
-		if (put_chunk(s, &cache_target, what, model, dims_text, dimensions, hashes,
-			      vectors, from, to, e) < 0)
-			return -1;
-	}
-	return 0;
+	return put_all(s, &cache_target, what, model, dimensions, hashes, vectors, n, e);
 }
 
 int skill_name_vectors_have(struct store *s, const char *model, int dimensions,
@@ -505,7 +514,6 @@ int skill_name_vectors_put(struct store *s, const char *model, int dimensions,
 			   const char *const *names, const float *vectors, size_t n, serr *e)
 {
 	const char *what = "store skill name vectors";
-	char dims_text[16];
 
 	if (space_check(what, model, dimensions, e) < 0)
 		return -1;
@@ -513,13 +521,5 @@ int skill_name_vectors_put(struct store *s, const char *model, int dimensions,
 		if (!names[i] || !*names[i] || strlen(names[i]) > KIND_MAX)
 			return serr_set(e, "cannot %s: skill name %zu is empty or longer than %d",
 					what, i, KIND_MAX);
-	snprintf(dims_text, sizeof(dims_text), "%d", dimensions);
-	for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT) {
-		size_t to = from + ROWS_PER_STATEMENT < n ? from + ROWS_PER_STATEMENT : n;
-
-		if (put_chunk(s, &names_target, what, model, dims_text, dimensions, names,
-			      vectors, from, to, e) < 0)
-			return -1;
-	}
-	return 0;
+	return put_all(s, &names_target, what, model, dimensions, names, vectors, n, e);
 }
