@@ -379,13 +379,15 @@ static int vectorize_one(struct job_ctx *ctx, enum vector_owner owner, const cha
 		rc = 1;
 		goto out;
 	}
-	if (embedding_cache_get_many(ctx->store, model, dim, hp, n, vec, hit, &hits, e) < 0)
-		goto out;
-	if (same) {
-		memset(hit, 1, nrec); /* only the names are wanted */
-		hits = 0;
-		for (size_t i = nrec; i < n; i++)
-			hits += hit[i];
+	{
+		/* with the record's own vectors unchanged only the names are wanted:
+		 * look those up, and mark the rest as had */
+		size_t from = same ? nrec : 0;
+
+		if (embedding_cache_get_many(ctx->store, model, dim, hp + from, n - from,
+					     vec + from * (size_t)dim, hit + from, &hits, e) < 0)
+			goto out;
+		memset(hit, 1, from);
 	}
 	c->texts += (long)(same ? nnames : n);
 	c->cache_hits += (long)hits;
